@@ -1,1 +1,92 @@
-int main() { return 0; }
+// tollgatectl: the admin's command line. Talks to tollgated over its control socket, found from
+// the daemon's config (-c) or given directly (-s). `nft` needs no daemon: it prints the ruleset
+// the config would install, for admins who merge it into their own firewall.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "daemon/config/config.h"
+#include "daemon/control/control_server.h"
+#include "daemon/interception.h"
+#include "nf/ruleset.h"
+
+namespace {
+
+void usage() {
+  std::puts(
+      "usage: tollgatectl [-c CONFIG | -s SOCKET] [--json] COMMAND\n"
+      "commands:\n"
+      "  status    version, uptime, workers, active connections and every counter\n"
+      "  reload    re-read the daemon's config file (the running config stays on error)\n"
+      "  nft       print the nftables ruleset the config installs (no daemon needed)\n"
+      "  -c CONFIG the daemon's config file (default /etc/tollgate/tollgate.conf if it exists)\n"
+      "  -s SOCKET the control socket path");
+}
+
+// Human form of a flat or one-level-nested JSON object.
+void printHuman(const Poco::JSON::Object::Ptr& obj, const std::string& indent = "") {
+  for (const auto& name : obj->getNames()) {
+    auto value = obj->get(name);
+    if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
+      std::cout << indent << name << ":\n";
+      printHuman(value.extract<Poco::JSON::Object::Ptr>(), indent + "  ");
+    } else {
+      std::cout << indent << name << ": " << value.convert<std::string>() << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string configPath, socketPath;
+  bool json = false;
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-c" && i + 1 < argc) configPath = argv[++i];
+    else if (a == "-s" && i + 1 < argc) socketPath = argv[++i];
+    else if (a == "--json") json = true;
+    else if (a == "-h" || a == "--help") { usage(); return 0; }
+    else words.push_back(a);
+  }
+  if (words.empty()) {
+    usage();
+    return 2;
+  }
+  try {
+    tollgate::config::ConfigPtr config;
+    if (!configPath.empty()) config = tollgate::config::loadConfigFile(configPath);
+    else if (socketPath.empty() || words[0] == "nft") {
+      FILE* f = std::fopen("/etc/tollgate/tollgate.conf", "r");
+      if (f) {
+        std::fclose(f);
+        config = tollgate::config::loadConfigFile("/etc/tollgate/tollgate.conf");
+      } else {
+        config = tollgate::config::loadConfigText("", "<default>");
+      }
+    }
+    if (words[0] == "nft") {
+      std::cout << tollgate::nf::renderNftRuleset(tollgate::rulesetSpecFor(*config));
+      return 0;
+    }
+    if (socketPath.empty()) socketPath = config->control.socket;
+    std::string line;
+    for (auto& w : words) line += (line.empty() ? "" : " ") + w;
+    auto reply = tollgate::control::ControlServer::request(socketPath, line);
+    Poco::JSON::Parser parser;
+    auto obj = parser.parse(reply).extract<Poco::JSON::Object::Ptr>();
+    bool ok = obj->optValue<bool>("ok", false);
+    if (json) std::cout << reply << "\n";
+    else if (!ok) std::cerr << "tollgatectl: " << obj->optValue<std::string>("error", "failed") << "\n";
+    else printHuman(obj);
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "tollgatectl: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,338 @@
+// INI reading and validation. Every option lives in one declarative table with its setter
+// (Redis config.c), so an option cannot be documented, defaulted and parsed in three places that
+// drift apart. Poco's IniFileConfiguration is not used because it forgets line numbers, and
+// every error here must name file:line.
+#include "daemon/config/config.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "default_config.h"
+
+namespace tollgate::config {
+
+namespace {
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> splitList(const std::string& value) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(value);
+  while (std::getline(in, item, ',')) {
+    item = trim(item);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+uint64_t parseUnsigned(const std::string& text, uint64_t max) {
+  if (text.empty()) throw ConfigError("expected a number, got an empty value");
+  int base = 10;
+  std::string digits = text;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    digits = text.substr(2);
+  }
+  uint64_t v = 0;
+  for (char c : digits) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c))) d = std::tolower(c) - 'a' + 10;
+    else throw ConfigError("'" + text + "' is not a number");
+    if (v > (max - d) / base) throw ConfigError("'" + text + "' is larger than " + std::to_string(max));
+    v = v * base + d;
+  }
+  return v;
+}
+
+bool parseBool(const std::string& text) {
+  auto v = lower(text);
+  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "no" || v == "off" || v == "0") return false;
+  throw ConfigError("'" + text + "' is not a boolean (true|false)");
+}
+
+std::vector<uint16_t> parsePorts(const std::string& text) {
+  std::vector<uint16_t> ports;
+  for (auto& item : splitList(text)) {
+    auto v = parseUnsigned(item, 65535);
+    if (v == 0) throw ConfigError("port 0 is not a valid port");
+    ports.push_back(static_cast<uint16_t>(v));
+  }
+  return ports;
+}
+
+// "10.0.0.0/8" or "fd00::/8" or a bare address. Validated here so the ruleset never sees junk.
+void checkCidr(const std::string& text) {
+  auto slash = text.find('/');
+  std::string addr = text.substr(0, slash);
+  bool v6 = addr.find(':') != std::string::npos;
+  unsigned char buf[16];
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), buf) != 1) throw ConfigError("'" + text + "' is not an IP address or CIDR");
+  if (slash != std::string::npos) {
+    parseUnsigned(text.substr(slash + 1), v6 ? 128 : 32);
+  }
+}
+
+template <typename E>
+E parseEnum(const std::string& text, std::initializer_list<std::pair<const char*, E>> choices) {
+  auto v = lower(text);
+  std::string names;
+  for (auto& [name, value] : choices) {
+    if (v == name) return value;
+    names += names.empty() ? name : std::string("|") + name;
+  }
+  throw ConfigError("'" + text + "' is not one of " + names);
+}
+
+struct OptionSpec {
+  const char* section;
+  const char* key;
+  std::function<void(Config&, const std::string&)> apply;
+};
+
+uint32_t toU32(uint64_t v) { return static_cast<uint32_t>(v); }
+
+const std::vector<OptionSpec>& optionTable() {
+  using C = Config;
+  using S = const std::string&;
+  static const std::vector<OptionSpec> table = {
+      {"gateway", "lan_interfaces", [](C& c, S v) { c.gateway.lanInterfaces = splitList(v); }},
+      {"gateway", "http_ports", [](C& c, S v) { c.gateway.httpPorts = parsePorts(v); }},
+      {"gateway", "tls_ports", [](C& c, S v) { c.gateway.tlsPorts = parsePorts(v); }},
+      {"gateway", "tcp_ports", [](C& c, S v) { c.gateway.tcpPorts = parsePorts(v); }},
+      {"gateway", "workers",
+       [](C& c, S v) { c.gateway.workers = lower(v) == "auto" ? 0 : toU32(parseUnsigned(v, 256)); }},
+      {"gateway", "intercept",
+       [](C& c, S v) {
+         c.gateway.intercept = parseEnum<InterceptMode>(
+             v, {{"tproxy", InterceptMode::Tproxy}, {"redirect", InterceptMode::Redirect}});
+       }},
+      {"gateway", "manage_nftables", [](C& c, S v) { c.gateway.manageNftables = parseBool(v); }},
+      {"gateway", "listen_port",
+       [](C& c, S v) {
+         auto p = parsePorts(v);
+         if (p.size() != 1) throw ConfigError("listen_port takes exactly one port");
+         c.gateway.listenPort = p[0];
+       }},
+      {"gateway", "fail_mode",
+       [](C& c, S v) {
+         c.gateway.failMode =
+             parseEnum<FailMode>(v, {{"open", FailMode::Open}, {"closed", FailMode::Closed}});
+       }},
+      {"gateway", "bypass_dst",
+       [](C& c, S v) {
+         c.gateway.bypassDst = splitList(v);
+         for (auto& x : c.gateway.bypassDst) checkCidr(x);
+       }},
+      {"gateway", "bypass_src",
+       [](C& c, S v) {
+         c.gateway.bypassSrc = splitList(v);
+         for (auto& x : c.gateway.bypassSrc) checkCidr(x);
+       }},
+      {"gateway", "intercept_mark",
+       [](C& c, S v) { c.gateway.interceptMark = toU32(parseUnsigned(v, 0xffffffffu)); }},
+      {"gateway", "upstream_mark",
+       [](C& c, S v) { c.gateway.upstreamMark = toU32(parseUnsigned(v, 0xffffffffu)); }},
+      {"gateway", "mark_mask",
+       [](C& c, S v) { c.gateway.markMask = toU32(parseUnsigned(v, 0xffffffffu)); }},
+      {"gateway", "route_table",
+       [](C& c, S v) { c.gateway.routeTable = toU32(parseUnsigned(v, 0xfffffffeu)); }},
+      {"gateway", "transparent_upstream",
+       [](C& c, S v) { c.gateway.transparentUpstream = parseBool(v); }},
+      {"limits", "max_connections",
+       [](C& c, S v) { c.limits.maxConnections = toU32(parseUnsigned(v, 10000000)); }},
+      {"limits", "max_connections_per_client",
+       [](C& c, S v) { c.limits.maxConnectionsPerClient = toU32(parseUnsigned(v, 10000000)); }},
+      {"limits", "max_head_size",
+       [](C& c, S v) {
+         auto s = parseSize(v);
+         if (s < 1024 || s > 1024 * 1024) throw ConfigError("max_head_size must be 1K..1M");
+         c.limits.maxHeadSize = toU32(s);
+       }},
+      {"limits", "max_client_hello",
+       [](C& c, S v) {
+         auto s = parseSize(v);
+         if (s < 512 || s > 256 * 1024) throw ConfigError("max_client_hello must be 512..256K");
+         c.limits.maxClientHello = toU32(s);
+       }},
+      {"limits", "max_pipes_per_worker",
+       [](C& c, S v) { c.limits.maxPipesPerWorker = toU32(parseUnsigned(v, 100000)); }},
+      {"limits", "sniff_timeout", [](C& c, S v) { c.limits.sniffTimeout = parseDuration(v); }},
+      {"limits", "connect_timeout", [](C& c, S v) { c.limits.connectTimeout = parseDuration(v); }},
+      {"limits", "request_timeout", [](C& c, S v) { c.limits.requestTimeout = parseDuration(v); }},
+      {"limits", "keepalive_timeout",
+       [](C& c, S v) { c.limits.keepaliveTimeout = parseDuration(v); }},
+      {"limits", "idle_timeout", [](C& c, S v) { c.limits.idleTimeout = parseDuration(v); }},
+      {"limits", "drain_timeout", [](C& c, S v) { c.limits.drainTimeout = parseDuration(v); }},
+      {"http", "via", [](C& c, S v) { c.http.via = parseBool(v); }},
+      {"http", "x_forwarded_for", [](C& c, S v) { c.http.xForwardedFor = parseBool(v); }},
+      {"log", "decisions",
+       [](C& c, S v) {
+         if (v.empty()) throw ConfigError("decisions needs a path (or - for standard output)");
+         c.log.decisions = v;
+       }},
+      {"log", "format",
+       [](C& c, S v) {
+         c.log.format = parseEnum<LogFormat>(v, {{"json", LogFormat::Json}, {"squid", LogFormat::Squid}});
+       }},
+      {"log", "queue_size",
+       [](C& c, S v) {
+         auto n = parseUnsigned(v, 1u << 24);
+         if (n < 16) throw ConfigError("queue_size must be at least 16");
+         c.log.queueSize = toU32(n);
+       }},
+      {"log", "level",
+       [](C& c, S v) {
+         auto l = lower(v);
+         if (l != "debug" && l != "info" && l != "warning" && l != "error")
+           throw ConfigError("'" + v + "' is not one of debug|info|warning|error");
+         c.log.level = l;
+       }},
+      {"control", "socket",
+       [](C& c, S v) {
+         if (v.empty() || v[0] != '/') throw ConfigError("socket must be an absolute path");
+         c.control.socket = v;
+       }},
+  };
+  return table;
+}
+
+// Cross-key checks that no single setter can make.
+void validate(Config& c, const std::string& source) {
+  auto fail = [&](const std::string& why) { throw ConfigError(source + ": " + why); };
+  if (c.gateway.workers == 0) c.gateway.workers = std::max(1u, std::thread::hardware_concurrency());
+  std::set<uint16_t> seen;
+  for (auto* list : {&c.gateway.httpPorts, &c.gateway.tlsPorts, &c.gateway.tcpPorts})
+    for (auto p : *list)
+      if (!seen.insert(p).second) fail("port " + std::to_string(p) + " is listed twice in *_ports");
+  if (seen.empty()) fail("no intercepted ports: set http_ports, tls_ports or tcp_ports");
+  if (seen.count(c.gateway.listenPort))
+    fail("listen_port " + std::to_string(c.gateway.listenPort) + " is also an intercepted port");
+  if (c.gateway.lanInterfaces.empty()) fail("lan_interfaces is empty");
+  if (c.gateway.interceptMark == 0 || c.gateway.upstreamMark == 0 ||
+      c.gateway.interceptMark == c.gateway.upstreamMark)
+    fail("intercept_mark and upstream_mark must be distinct and non-zero");
+  auto m = c.gateway.markMask;
+  if ((c.gateway.interceptMark & ~m) || (c.gateway.upstreamMark & ~m))
+    fail("intercept_mark and upstream_mark must lie inside mark_mask");
+  if (c.limits.maxConnectionsPerClient > c.limits.maxConnections)
+    fail("max_connections_per_client exceeds max_connections");
+}
+
+}  // namespace
+
+Millis parseDuration(const std::string& text) {
+  auto t = lower(trim(text));
+  size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0) throw ConfigError("'" + text + "' is not a duration (e.g. 250ms, 5s, 2m, 1h)");
+  uint64_t n = parseUnsigned(t.substr(0, i), 1ull << 40);
+  auto unit = t.substr(i);
+  uint64_t mult;
+  if (unit == "ms") mult = 1;
+  else if (unit == "s" || unit.empty()) mult = 1000;
+  else if (unit == "m") mult = 60000;
+  else if (unit == "h") mult = 3600000;
+  else if (unit == "d") mult = 86400000;
+  else throw ConfigError("'" + text + "' has an unknown duration unit (ms, s, m, h, d)");
+  return Millis(n * mult);
+}
+
+uint64_t parseSize(const std::string& text) {
+  auto t = lower(trim(text));
+  size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0) throw ConfigError("'" + text + "' is not a size (e.g. 512, 64K, 10M, 4G)");
+  uint64_t n = parseUnsigned(t.substr(0, i), 1ull << 50);
+  auto unit = t.substr(i);
+  if (unit == "" || unit == "b") return n;
+  if (unit == "k" || unit == "kb") return n << 10;
+  if (unit == "m" || unit == "mb") return n << 20;
+  if (unit == "g" || unit == "gb") return n << 30;
+  if (unit == "t" || unit == "tb") return n << 40;
+  throw ConfigError("'" + text + "' has an unknown size unit (K, M, G, T)");
+}
+
+const char* defaultConfigText() { return kDefaultConfigText; }
+
+ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName) {
+  auto config = std::make_shared<Config>();
+  config->sourceName = sourceName;
+  std::map<std::string, const OptionSpec*> byName;
+  std::set<std::string> sections;
+  for (auto& spec : optionTable()) {
+    byName[std::string(spec.section) + "." + spec.key] = &spec;
+    sections.insert(spec.section);
+  }
+  // Defaults come from the embedded default file itself, through the same setters, so the file
+  // users read and the values the daemon uses cannot disagree.
+  auto applyText = [&](const std::string& body, const std::string& name, std::set<std::string>* setKeys) {
+    std::istringstream in(body);
+    std::string raw, section;
+    int lineNo = 0;
+    while (std::getline(in, raw)) {
+      ++lineNo;
+      auto where = name + ":" + std::to_string(lineNo) + ": ";
+      auto line = trim(raw);
+      if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+      if (line[0] == '[') {
+        if (line.back() != ']') throw ConfigError(where + "unterminated section header");
+        section = lower(trim(line.substr(1, line.size() - 2)));
+        if (!sections.count(section)) throw ConfigError(where + "unknown section [" + section + "]");
+        continue;
+      }
+      auto eq = line.find('=');
+      if (eq == std::string::npos) throw ConfigError(where + "expected 'key = value'");
+      auto key = lower(trim(line.substr(0, eq)));
+      auto value = trim(line.substr(eq + 1));
+      if (section.empty()) throw ConfigError(where + "key '" + key + "' outside any [section]");
+      auto it = byName.find(section + "." + key);
+      if (it == byName.end()) throw ConfigError(where + "unknown key '" + key + "' in [" + section + "]");
+      if (setKeys && !setKeys->insert(it->first).second)
+        throw ConfigError(where + "duplicate key '" + key + "' in [" + section + "]");
+      try {
+        it->second->apply(*config, value);
+      } catch (const ConfigError& e) {
+        throw ConfigError(where + key + ": " + e.what());
+      }
+    }
+  };
+  applyText(kDefaultConfigText, "<default>", nullptr);
+  std::set<std::string> setKeys;
+  if (sourceName != "<default>") applyText(text, sourceName, &setKeys);
+  validate(*config, sourceName);
+  return config;
+}
+
+ConfigPtr loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return loadConfigText(ss.str(), path);
+}
+
+}  // namespace tollgate::config

@@ -1,0 +1,97 @@
+#pragma once
+// The validated configuration: parsed once from one INI file into immutable per-concern structs
+// (nghttpx shrpx_config.h), shared by shared_ptr<const Config>; a reload builds a new one and
+// swaps it, so a component never sees a half-applied file.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tollgate::config {
+
+using Millis = std::chrono::milliseconds;
+
+enum class InterceptMode { Tproxy, Redirect };
+enum class FailMode { Open, Closed };
+enum class LogFormat { Json, Squid };
+
+struct GatewayConfig {
+  std::vector<std::string> lanInterfaces;
+  std::vector<uint16_t> httpPorts;
+  std::vector<uint16_t> tlsPorts;
+  std::vector<uint16_t> tcpPorts;
+  unsigned workers = 0;  // resolved: never 0 after loading
+  InterceptMode intercept = InterceptMode::Tproxy;
+  bool manageNftables = true;
+  uint16_t listenPort = 3129;
+  FailMode failMode = FailMode::Open;
+  std::vector<std::string> bypassDst;
+  std::vector<std::string> bypassSrc;
+  uint32_t interceptMark = 0x1;
+  uint32_t upstreamMark = 0x2;
+  uint32_t markMask = 0xff;
+  uint32_t routeTable = 100;
+  bool transparentUpstream = false;
+};
+
+struct LimitsConfig {
+  uint32_t maxConnections = 20000;
+  uint32_t maxConnectionsPerClient = 1000;
+  uint32_t maxHeadSize = 64 * 1024;
+  uint32_t maxClientHello = 16 * 1024;
+  uint32_t maxPipesPerWorker = 1024;
+  Millis sniffTimeout{1000};
+  Millis connectTimeout{5000};
+  Millis requestTimeout{15000};
+  Millis keepaliveTimeout{60000};
+  Millis idleTimeout{300000};
+  Millis drainTimeout{10000};
+};
+
+struct HttpConfig {
+  bool via = false;
+  bool xForwardedFor = false;
+};
+
+struct LogConfig {
+  std::string decisions;  // path; "-" is standard output
+  LogFormat format = LogFormat::Json;
+  uint32_t queueSize = 16384;  // per worker
+  std::string level = "info";
+};
+
+struct ControlConfig {
+  std::string socket;
+};
+
+struct Config {
+  std::string sourceName;  // file path, or "<default>" for the embedded config
+  GatewayConfig gateway;
+  LimitsConfig limits;
+  HttpConfig http;
+  LogConfig log;
+  ControlConfig control;
+};
+using ConfigPtr = std::shared_ptr<const Config>;
+
+// Thrown by the loaders with a message of the form "file:line: reason".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses and validates a whole file. Unknown sections or keys, bad values, duplicate keys and an
+// unreadable file are errors; nothing is half-applied.
+ConfigPtr loadConfigFile(const std::string& path);
+ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName);
+
+// The embedded default config, every key present and commented.
+const char* defaultConfigText();
+
+// Parsers shared with other components (tollgatectl, tests). Throw ConfigError without location.
+Millis parseDuration(const std::string& text);
+uint64_t parseSize(const std::string& text);
+
+}  // namespace tollgate::config

@@ -1,0 +1,73 @@
+#pragma once
+// Every outcome of the data plane is a named counter, declared once here (Envoy's ALL_*_STATS
+// X-macro). Each worker owns one CounterBlock and is its only writer, so increments are relaxed
+// atomic stores without contention; readers (control socket, metrics) sum the blocks.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace tollgate {
+
+#define TOLLGATE_COUNTERS(X)                                                                   \
+  X(connections_accepted)      /* accepted from a listener */                                  \
+  X(connections_http)          /* classified HTTP by port */                                   \
+  X(connections_tls)           /* classified TLS by port */                                    \
+  X(connections_tcp)           /* opaque TCP by port */                                        \
+  X(connections_rejected_limit)/* over the global or per-client connection limit */           \
+  X(connections_no_origdst)    /* original destination could not be recovered */               \
+  X(connections_loop)          /* original destination is the listener itself */               \
+  X(sniff_timeout_opaque)      /* client silent within sniff_timeout: relayed opaque */        \
+  X(sniff_not_tls)             /* TLS port, bytes were not TLS: relayed opaque */              \
+  X(sniff_not_http)            /* HTTP port, not an HTTP request line: 400 */                  \
+  X(tls_sni_found)                                                                             \
+  X(tls_sni_missing)                                                                           \
+  X(tls_ech_seen)                                                                              \
+  X(tls_hello_too_large)                                                                       \
+  X(http_requests)             /* request heads judged */                                      \
+  X(http_bad_request)          /* 400 for malformed / smuggling shapes */                      \
+  X(http_upgrades)             /* 101 switched to an opaque relay */                           \
+  X(http_continue)             /* 100-continue interim responses relayed */                    \
+  X(decisions_allow)                                                                           \
+  X(decisions_block)                                                                           \
+  X(upstream_connect_ok)                                                                       \
+  X(upstream_connect_fail)     /* refused / unreachable: 502 or reset */                      \
+  X(upstream_connect_timeout)  /* 504 or reset */                                              \
+  X(upstream_bad_response)     /* unparsable response head: 502 */                             \
+  X(idle_timeouts)             /* a phase's idle timeout closed the connection */             \
+  X(relay_splice_bytes)        /* bytes moved with splice() */                                 \
+  X(relay_copy_bytes)          /* bytes moved through user-space buffers */                    \
+  X(relay_splice_fallbacks)    /* splice unavailable (no pipe / EINVAL): buffered copy */      \
+  X(bytes_client_to_upstream)                                                                  \
+  X(bytes_upstream_to_client)                                                                  \
+  X(log_lines_queued)          /* handed to the logging thread */                               \
+  X(log_lines_dropped)         /* the worker's log queue was full */                           \
+  X(mac_unknown)               /* no neighbour entry for the client */
+
+enum class Counter : unsigned {
+#define TOLLGATE_COUNTER_ENUM(name) name,
+  TOLLGATE_COUNTERS(TOLLGATE_COUNTER_ENUM)
+#undef TOLLGATE_COUNTER_ENUM
+      Count
+};
+inline constexpr unsigned kCounterCount = static_cast<unsigned>(Counter::Count);
+
+// Name of a counter as exported (without the tollgate_ prefix or _total suffix).
+std::string_view counterName(Counter c);
+
+struct alignas(64) CounterBlock {
+  std::array<std::atomic<uint64_t>, kCounterCount> values{};
+  // Gauge: connections currently open on this worker.
+  std::atomic<int64_t> activeConnections{0};
+
+  // Single writer per block: a relaxed load+store is enough and avoids a locked RMW.
+  void add(Counter c, uint64_t n = 1) {
+    auto& v = values[static_cast<unsigned>(c)];
+    v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  uint64_t get(Counter c) const {
+    return values[static_cast<unsigned>(c)].load(std::memory_order_relaxed);
+  }
+};
+
+}  // namespace tollgate

@@ -1,0 +1,156 @@
+#include "daemon/daemon.h"
+
+#include <stdexcept>
+
+#include "daemon/core/diag.h"
+#include "daemon/core/event_loop.h"
+#include "daemon/interception.h"
+#include "daemon/log/log_format.h"
+#include "filters/policy.h"
+
+#ifndef TOLLGATE_VERSION
+#define TOLLGATE_VERSION "0.1.0"
+#endif
+
+namespace tollgate {
+
+namespace {
+filters::PolicyPtr buildPolicy(const config::Config&) {
+  // The filter engine plugs in here; a gateway without rules allows and logs everything.
+  return std::make_shared<filters::AllowAllPolicy>();
+}
+
+// Keys that only take effect at start: a reload reports them instead of half-applying them.
+std::vector<std::string> restartOnlyChanges(const config::Config& a, const config::Config& b) {
+  std::vector<std::string> out;
+  if (a.gateway.workers != b.gateway.workers) out.push_back("gateway.workers");
+  if (a.gateway.listenPort != b.gateway.listenPort) out.push_back("gateway.listen_port");
+  if (a.gateway.intercept != b.gateway.intercept) out.push_back("gateway.intercept");
+  if (a.gateway.manageNftables != b.gateway.manageNftables) out.push_back("gateway.manage_nftables");
+  if (a.control.socket != b.control.socket) out.push_back("control.socket");
+  if (a.log.queueSize != b.log.queueSize) out.push_back("log.queue_size");
+  return out;
+}
+}  // namespace
+
+Daemon::Daemon(std::string configPath, config::ConfigPtr config)
+    : configPath_(std::move(configPath)), config_(std::move(config)) {}
+
+Daemon::~Daemon() { stop(); }
+
+void Daemon::start() {
+  const auto& cfg = *config_;
+  diag::setLevel(cfg.log.level);
+  startedMs_ = EventLoop::steadyMs();
+  unsigned n = cfg.gateway.workers;
+  for (unsigned i = 0; i < n; ++i) counters_.push_back(std::make_unique<CounterBlock>());
+  decisionLog_ = std::make_unique<log::DecisionLog>(cfg.log, n);
+  decisionLog_->start();
+
+  neighbours_ = std::make_unique<nf::NeighbourTable>();
+  if (auto err = neighbours_->start()) {
+    // Degraded, not fatal: decisions are logged without a MAC (counted as mac_unknown).
+    diag::warning("neighbour table unavailable, MACs will be missing from the log: " + *err);
+    neighbours_.reset();
+  }
+
+  auto policy = buildPolicy(cfg);
+  for (unsigned i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<proxy::Worker>(i, *counters_[i], decisionLog_->queue(i), limiter_,
+                                                       neighbours_.get(), config_, policy));
+    workers_.back()->openListeners();
+  }
+  // Listeners first, then the ruleset: the moment traffic is steered here, a socket takes it.
+  if (cfg.gateway.manageNftables) {
+    if (auto err = installInterception(cfg)) throw std::runtime_error("interception: " + *err);
+    interceptionInstalled_ = true;
+  }
+  for (auto& w : workers_) w->start();
+
+  control_ = std::make_unique<control::ControlServer>(cfg.control.socket);
+  control_->on("status", [this](const auto&) { return statusJson(); });
+  control_->on("reload", [this](const auto&) { return reload(); });
+  control_->start();
+  diag::info("started: " + std::to_string(n) + " workers, listening on port " +
+             std::to_string(cfg.gateway.listenPort) + ", config " + cfg.sourceName);
+}
+
+std::string Daemon::reload() {
+  std::lock_guard<std::mutex> lock(reloadMutex_);
+  std::string body;
+  try {
+    auto next = configPath_.empty() ? config::loadConfigText("", "<default>") : config::loadConfigFile(configPath_);
+    auto ignored = restartOnlyChanges(*config_, *next);
+    if (next->gateway.manageNftables && config_->gateway.manageNftables) {
+      if (auto err = installInterception(*next)) throw std::runtime_error("interception: " + *err);
+    }
+    auto policy = buildPolicy(*next);
+    diag::setLevel(next->log.level);
+    decisionLog_->reconfigure(next->log);
+    for (auto& w : workers_) w->reconfigure(next, policy);
+    config_ = next;
+    reloads_.fetch_add(1);
+    std::string note;
+    for (auto& k : ignored) note += (note.empty() ? "" : ", ") + k;
+    if (!note.empty()) diag::warning("reload: changes to " + note + " take effect after a restart");
+    diag::info("reloaded " + config_->sourceName);
+    body = "{\"ok\":true,\"config\":";
+    log::appendJsonString(config_->sourceName, body);
+    body += ",\"restart_needed_for\":";
+    log::appendJsonString(note, body);
+    body += "}";
+  } catch (const std::exception& e) {
+    diag::error(std::string("reload failed, keeping the running config: ") + e.what());
+    body = "{\"ok\":false,\"error\":";
+    log::appendJsonString(e.what(), body);
+    body += "}";
+  }
+  return body;
+}
+
+void Daemon::stop() {
+  if (control_) {
+    control_->stop();
+    control_.reset();
+  }
+  for (auto& w : workers_) w->drain();
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  if (decisionLog_) decisionLog_->stop();
+  if (neighbours_) neighbours_->stop();
+  if (interceptionInstalled_) {
+    if (auto err = removeInterception(*config_)) diag::warning("removing interception: " + *err);
+    interceptionInstalled_ = false;
+  }
+}
+
+uint64_t Daemon::counter(Counter c) const {
+  uint64_t sum = 0;
+  for (auto& block : counters_) sum += block->get(c);
+  return sum;
+}
+
+std::string Daemon::statusJson() const {
+  std::lock_guard<std::mutex> lock(reloadMutex_);
+  int64_t active = 0;
+  for (auto& block : counters_) active += block->activeConnections.load(std::memory_order_relaxed);
+  std::string out = "{\"ok\":true,\"version\":\"" TOLLGATE_VERSION "\"";
+  out += ",\"uptime_s\":" + std::to_string((EventLoop::steadyMs() - startedMs_) / 1000);
+  out += ",\"workers\":" + std::to_string(workers_.size());
+  out += ",\"active_connections\":" + std::to_string(active);
+  out += ",\"reloads\":" + std::to_string(reloads_.load());
+  out += ",\"config\":";
+  log::appendJsonString(config_->sourceName, out);
+  out += ",\"log_lines_written\":" + std::to_string(decisionLog_ ? decisionLog_->linesWritten() : 0);
+  out += ",\"counters\":{";
+  for (unsigned i = 0; i < kCounterCount; ++i) {
+    if (i) out += ',';
+    out += '"';
+    out += counterName(static_cast<Counter>(i));
+    out += "\":" + std::to_string(counter(static_cast<Counter>(i)));
+  }
+  out += "}}";
+  return out;
+}
+
+}  // namespace tollgate

@@ -1,0 +1,54 @@
+#pragma once
+// The running gateway: wiring of config, interception, workers, decision log, neighbour table
+// and control socket, and the lifecycle (start, reload, drain, stop). Control plane only.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "daemon/config/config.h"
+#include "daemon/control/control_server.h"
+#include "daemon/core/counters.h"
+#include "daemon/log/decision_log.h"
+#include "daemon/proxy/client_limiter.h"
+#include "daemon/proxy/worker.h"
+#include "nf/neighbour_table.h"
+
+namespace tollgate {
+
+class Daemon {
+ public:
+  // `configPath` empty: the embedded default config.
+  Daemon(std::string configPath, config::ConfigPtr config);
+  ~Daemon();
+
+  // Installs interception, opens listeners, starts every thread. Throws with an admin-readable
+  // message; whatever was installed is removed again.
+  void start();
+  // Re-reads the config file; on any error the running config stays and the error is returned.
+  // Established connections keep the config they started with.
+  std::string reload();
+  // SIGTERM: stop accepting, drain up to drain_timeout, stop threads, remove interception.
+  void stop();
+  void reopenLogs() { decisionLog_->reopen(); }
+
+  std::string statusJson() const;
+  uint64_t counter(Counter c) const;
+
+ private:
+  std::string configPath_;
+  config::ConfigPtr config_;
+  mutable std::mutex reloadMutex_;  // one reload at a time; guards config_
+  int64_t startedMs_ = 0;
+  std::vector<std::unique_ptr<CounterBlock>> counters_;
+  std::unique_ptr<log::DecisionLog> decisionLog_;
+  proxy::ClientLimiter limiter_;
+  std::unique_ptr<nf::NeighbourTable> neighbours_;
+  std::vector<std::unique_ptr<proxy::Worker>> workers_;
+  std::unique_ptr<control::ControlServer> control_;
+  bool interceptionInstalled_ = false;
+  std::atomic<uint64_t> reloads_{0};
+};
+
+}  // namespace tollgate

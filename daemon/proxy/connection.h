@@ -1,0 +1,131 @@
+#pragma once
+// One intercepted client connection and, once decided, its upstream connection.
+//   accept → sniff (HTTP head | TLS ClientHello | nothing) → decide (Policy) → connect upstream
+//   → tunnel (splice both ways) or HTTP exchange (one judged request at a time) → log → close.
+// Runs entirely on its worker's thread: no locks, no blocking calls, no exceptions.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <sys/socket.h>
+
+#include "daemon/inspect/http_head.h"
+#include "daemon/inspect/chunked_decoder.h"
+#include "daemon/log/decision_record.h"
+#include "daemon/net/stream_pump.h"
+#include "daemon/proxy/worker_context.h"
+
+namespace tollgate::proxy {
+
+enum class PortClass { Http, Tls, Tcp };
+
+class Connection final : public Deletable {
+ public:
+  Connection(WorkerContext& ctx, int clientFd, const sockaddr_storage& client,
+             const sockaddr_storage& destination, PortClass portClass);
+  ~Connection() override;
+
+  void start();
+  // Called by the worker's sweep with the loop clock; closes or changes phase on expiry.
+  void checkDeadline(int64_t nowMs);
+  // SIGTERM drain: an HTTP connection idle between requests closes now; others finish.
+  void onDrain();
+  void forceClose();  // drain timeout: close whatever state we are in
+
+  Connection* next = nullptr;  // worker's intrusive list
+  Connection* prev = nullptr;
+
+ private:
+  enum class Phase { Sniffing, Tunnel, Http, Closing, Closed };
+  enum class UpstreamState { None, Connecting, Connected };
+  // HTTP sub-states, request and response sides progress independently (full duplex).
+  enum class RequestState { Head, Body, Done };
+  enum class ResponseState { Idle, Head, Body, Done };
+
+  struct Side final : IoHandler {
+    Connection* owner = nullptr;
+    net::Endpoint ep;
+    void onIo(uint32_t events) override;
+  };
+
+  void advance();
+  void sniff();
+  void decideOpaque(const char* proto, std::string sni, const char* note);
+  void beginConnect();
+  void onConnected();
+  void onConnectFailed(int err, bool timedOut);
+  void runTunnel();
+
+  // HTTP (connection_http.cc)
+  void httpAdvance();
+  bool httpReadRequestHead();  // false: waiting or closing
+  void httpForwardRequest();
+  void httpReadResponse();
+  void httpFinishExchange();
+  void httpReject(int status, const char* note);
+  void httpStartRecord(const inspect::RequestHead& head);
+  // Relays a chunked body: returns true when the last chunk and trailers were forwarded.
+  bool httpPumpChunked(net::StreamPump& pump, net::Endpoint& src, net::Endpoint& dst,
+                       inspect::ChunkedDecoder& decoder, size_t& validated, bool& error);
+  bool upstreamReusable() const;
+
+  void sendAndClose(std::string response);  // proxy-generated reply, then close
+  void logRecord(uint64_t unsentReply = 0);  // unsentReply: proxy reply bytes still to send
+  void close();
+  void setDeadline(std::chrono::milliseconds d) { deadlineMs_ = ctx_.loop.nowMs() + d.count(); }
+  void resetUpstream();
+  uint64_t bytesToUpstream() const { return upstreamBase_ + upstreamSide_.ep.bytesWritten; }
+  uint64_t movedBytes() const {
+    return bytesToUpstream() + clientSide_.ep.bytesWritten + clientSide_.ep.bytesRead;
+  }
+
+  WorkerContext& ctx_;
+  config::ConfigPtr config_;  // the config this connection started under
+  filters::PolicyPtr policy_;
+  sockaddr_storage client_;
+  sockaddr_storage destination_;
+  std::optional<std::array<uint8_t, 6>> mac_;
+  PortClass portClass_;
+  Phase phase_ = Phase::Sniffing;
+  UpstreamState upstreamState_ = UpstreamState::None;
+  uint64_t upstreamBase_ = 0;  // bytes written to earlier upstream connections (HTTP reconnects)
+  Side clientSide_;
+  Side upstreamSide_;
+  net::StreamPump up_;    // client → upstream
+  net::StreamPump down_;  // upstream → client
+  int64_t acceptMs_ = 0;
+  int64_t deadlineMs_ = 0;
+  int64_t connectStartMs_ = 0;
+  int64_t connectMs_ = -1;
+  bool limiterHeld_ = false;
+  bool inAdvance_ = false;
+  bool advanceAgain_ = false;
+  log::DecisionRecord record_;
+  bool recordOpen_ = false;
+  std::string closingReply_;
+  size_t closingSent_ = 0;
+
+  // HTTP exchange state.
+  RequestState reqState_ = RequestState::Head;
+  ResponseState respState_ = ResponseState::Idle;
+  inspect::BodyFraming reqFraming_ = inspect::BodyFraming::None;
+  inspect::BodyFraming respFraming_ = inspect::BodyFraming::None;
+  uint64_t reqRemaining_ = 0;
+  uint64_t respRemaining_ = 0;
+  inspect::ChunkedDecoder reqChunked_;
+  inspect::ChunkedDecoder respChunked_;
+  std::string reqMethod_;
+  bool reqKeepAlive_ = true;
+  bool reqUpgrade_ = false;
+  bool respKeepAlive_ = true;
+  bool headSeenFirstByte_ = false;
+  bool reqHeadSent_ = false;   // chunked: the head part of reqRemaining_ is done
+  bool respHeadSent_ = false;
+  bool respInterim_ = false;   // forwarding a 1xx interim response
+  size_t reqValidated_ = 0;    // chunked bytes checked by the decoder, not yet forwarded
+  size_t respValidated_ = 0;
+  uint64_t exchangeUpStart_ = 0;    // client bytes read before this exchange
+  uint64_t exchangeDownStart_ = 0;  // client bytes written before this exchange
+};
+
+}  // namespace tollgate::proxy

@@ -1,0 +1,365 @@
+// The HTTP/1.1 exchange on an intercepted connection (RFC 9112). Requests are judged and logged
+// one at a time; pipelined requests wait in the client buffer until the previous response is
+// complete, which keeps responses in order without a queue. Heads are forwarded as received
+// (the proxy is invisible) unless Via / X-Forwarded-For are configured; bodies are relayed with
+// their framing validated: Content-Length bodies by splice when large, chunked bodies through
+// the ChunkedDecoder.
+#include <algorithm>
+#include <cctype>
+
+#include "daemon/log/log_format.h"
+#include "daemon/proxy/connection.h"
+#include "daemon/proxy/error_pages.h"
+
+namespace tollgate::proxy {
+
+namespace {
+constexpr uint64_t kSpliceThreshold = 16 * 1024;  // below this, buffered copies are cheaper
+
+std::string lowerHost(std::string_view host) {
+  // Drop the port, keep brackets off IPv6 literals, lower-case.
+  std::string h(host);
+  if (!h.empty() && h[0] == '[') {
+    auto end = h.find(']');
+    h = end == std::string::npos ? h : h.substr(1, end - 1);
+  } else if (auto colon = h.rfind(':'); colon != std::string::npos && h.find(':') == colon) {
+    h.resize(colon);
+  }
+  for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return h;
+}
+
+// The head with Via / X-Forwarded-For appended (only when configured).
+std::string rewriteHead(std::string_view raw, size_t headLength, const std::string& extra) {
+  // raw ends with CRLF CRLF; insert before the final CRLF.
+  std::string out(raw.substr(0, headLength - 2));
+  out += extra;
+  out += "\r\n";
+  return out;
+}
+}  // namespace
+
+void Connection::httpStartRecord(const inspect::RequestHead& head) {
+  record_ = log::DecisionRecord{};
+  record_.startUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  record_.client = client_;
+  record_.destination = destination_;
+  record_.mac = mac_;
+  record_.proto = "http";
+  record_.method = std::string(head.method);
+  record_.host = lowerHost(head.host);
+  if (!head.target.empty() && head.target[0] == '/') {
+    record_.url = "http://";
+    record_.url += head.host.empty() ? log::formatAddress(destination_) : std::string(head.host);
+    record_.url += head.target;
+  } else {
+    record_.url = std::string(head.target);
+  }
+  recordOpen_ = true;
+  exchangeUpStart_ = bytesToUpstream();
+  exchangeDownStart_ = clientSide_.ep.bytesWritten;
+}
+
+void Connection::httpReject(int status, const char* note) {
+  if (!recordOpen_) {
+    record_ = log::DecisionRecord{};
+    record_.startUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+    record_.client = client_;
+    record_.destination = destination_;
+    record_.mac = mac_;
+    record_.proto = "http";
+    recordOpen_ = true;
+    exchangeUpStart_ = bytesToUpstream();
+    exchangeDownStart_ = clientSide_.ep.bytesWritten;
+  }
+  if (status == 400) ctx_.counters.add(Counter::http_bad_request);
+  record_.status = status;
+  if (status == 400 || status == 408) record_.action = "error";
+  record_.note = note;
+  auto reply = errorResponse(status, note);
+  logRecord(reply.size());
+  // The client connection cannot be resynchronised after a protocol error: reply and close.
+  closingReply_ = std::move(reply);
+  closingSent_ = 0;
+  resetUpstream();
+  phase_ = Phase::Closing;
+  deadlineMs_ = ctx_.loop.nowMs() + 2000;
+  advanceAgain_ = true;
+}
+
+bool Connection::upstreamReusable() const {
+  const auto& u = upstreamSide_.ep;
+  return upstreamState_ != UpstreamState::None && !u.peerHup && !u.readEof && !u.failed;
+}
+
+void Connection::httpAdvance() {
+  // Repeat until nothing changes: one event may complete a response and let the next pipelined
+  // request start.
+  for (int guard = 0; guard < 64 && phase_ == Phase::Http; ++guard) {
+    auto reqBefore = reqState_;
+    auto respBefore = respState_;
+    if (reqState_ == RequestState::Head && respState_ == ResponseState::Idle) {
+      if (!httpReadRequestHead()) return;
+    }
+    if (phase_ != Phase::Http) return;
+    if (upstreamState_ == UpstreamState::Connecting) return;
+    if (reqState_ == RequestState::Body) httpForwardRequest();
+    if (phase_ != Phase::Http) return;
+    if (respState_ == ResponseState::Head || respState_ == ResponseState::Body) httpReadResponse();
+    if (phase_ != Phase::Http) return;
+    if (respState_ == ResponseState::Done &&
+        (reqState_ == RequestState::Done || !reqKeepAlive_ || !respKeepAlive_))
+      httpFinishExchange();
+    if (reqBefore == reqState_ && respBefore == respState_) return;
+  }
+}
+
+bool Connection::httpReadRequestHead() {
+  auto& c = clientSide_.ep;
+  const auto& limits = config_->limits;
+  inspect::HttpLimits httpLimits;
+  httpLimits.maxHead = limits.maxHeadSize;
+  inspect::RequestHead head;
+  inspect::HttpError err = inspect::HttpError::None;
+  auto state = inspect::ParseState::NeedMore;
+  // Parse what is buffered (pipelined requests) before reading more.
+  while (true) {
+    if (!up_.buffer.empty()) {
+      state = inspect::parseRequestHead(up_.buffer.view(), httpLimits, head, err);
+      if (state != inspect::ParseState::NeedMore) break;
+    }
+    if (c.readInto(up_.buffer, limits.maxHeadSize + 1) == 0) break;
+    if (!headSeenFirstByte_) {
+      headSeenFirstByte_ = true;
+      setDeadline(limits.requestTimeout);
+    }
+  }
+  if (state == inspect::ParseState::NeedMore) {
+    if (c.readEof || c.failed) {
+      if (!up_.buffer.empty()) record_.note = "client_closed_mid_head";
+      close();
+    }
+    return false;
+  }
+  if (state == inspect::ParseState::Error) {
+    // The very first bytes on an HTTP port were not HTTP at all.
+    if (exchangeDownStart_ == 0 && c.bytesWritten == 0 && err == inspect::HttpError::BadRequestLine)
+      ctx_.counters.add(Counter::sniff_not_http);
+    httpReject(400, inspect::toString(err));
+    return false;
+  }
+  ctx_.counters.add(Counter::http_requests);
+  httpStartRecord(head);
+
+  filters::PolicyRequest req;
+  req.protocol = filters::Protocol::Http;
+  req.client = &client_;
+  req.destination = &destination_;
+  req.mac = mac_;
+  req.host = record_.host;
+  req.method = record_.method;
+  req.url = record_.url;
+  auto verdict = policy_->decide(req);
+  record_.rule = std::move(verdict.rule);
+  record_.action = filters::toString(verdict.action);
+  if (verdict.action == filters::Action::Block) {
+    ctx_.counters.add(Counter::decisions_block);
+    record_.action = "block";
+    httpReject(403, "blocked by policy");
+    return false;
+  }
+  ctx_.counters.add(Counter::decisions_allow);
+
+  reqMethod_ = record_.method;
+  reqFraming_ = head.framing;
+  reqKeepAlive_ = head.keepAlive;
+  reqUpgrade_ = head.upgrade;
+  size_t headLength = head.headLength;
+  if (config_->http.via || config_->http.xForwardedFor) {
+    std::string extra;
+    if (config_->http.via) extra += "Via: 1." + std::to_string(head.versionMinor) + " tollgate\r\n";
+    if (config_->http.xForwardedFor) extra += "X-Forwarded-For: " + log::formatAddress(client_) + "\r\n";
+    auto rewritten = rewriteHead(up_.buffer.view(), headLength, extra);
+    up_.buffer.replacePrefix(headLength, rewritten);
+    headLength = rewritten.size();
+  }
+  reqRemaining_ = headLength + (reqFraming_ == inspect::BodyFraming::ContentLength ? head.contentLength : 0);
+  reqHeadSent_ = false;
+  reqChunked_.reset();
+  reqValidated_ = 0;
+  reqState_ = RequestState::Body;
+  respState_ = ResponseState::Head;
+  respHeadSent_ = false;
+  respInterim_ = false;
+  headSeenFirstByte_ = false;
+  setDeadline(limits.idleTimeout);
+  if (!upstreamReusable()) {
+    resetUpstream();
+    beginConnect();
+  }
+  return true;
+}
+
+bool Connection::httpPumpChunked(net::StreamPump& pump, net::Endpoint& src, net::Endpoint& dst,
+                                 inspect::ChunkedDecoder& decoder, size_t& validated, bool& error) {
+  bool finished = false;
+  while (true) {
+    if (!finished && validated < pump.buffer.size()) {
+      auto r = decoder.feed(pump.buffer.view().substr(validated));
+      validated += r.consumed;
+      if (r.state == inspect::ParseState::Error) {
+        error = true;
+        return false;
+      }
+      finished = r.state == inspect::ParseState::Done;
+    }
+    size_t n = pump.flushBuffer(dst, validated);
+    validated -= n;
+    ctx_.counters.add(Counter::relay_copy_bytes, n);
+    if (dst.failed) {
+      error = true;
+      return false;
+    }
+    if (validated > 0) return false;  // dst would block
+    if (finished) return true;
+    if (src.readInto(pump.buffer, 64 * 1024) == 0) {
+      if (src.readEof || src.failed) error = true;  // body cut short
+      return false;
+    }
+  }
+}
+
+void Connection::httpForwardRequest() {
+  auto& c = clientSide_.ep;
+  auto& u = upstreamSide_.ep;
+  if (!reqHeadSent_ || reqFraming_ != inspect::BodyFraming::Chunked) {
+    bool useSplice = reqRemaining_ > up_.buffer.size() + kSpliceThreshold;
+    auto r = up_.run(c, u, reqRemaining_, useSplice, ctx_.pipes, ctx_.counters);
+    if (r == net::StreamPump::Result::Failed) return close();
+    if (r == net::StreamPump::Result::SrcEnded) {
+      record_.note = "client_closed_mid_request";
+      return close();
+    }
+    if (r != net::StreamPump::Result::LimitReached) return;
+    reqHeadSent_ = true;
+    if (reqFraming_ != inspect::BodyFraming::Chunked) {
+      reqState_ = RequestState::Done;
+      return;
+    }
+  }
+  bool error = false;
+  if (httpPumpChunked(up_, c, u, reqChunked_, reqValidated_, error)) {
+    reqState_ = RequestState::Done;
+  } else if (error) {
+    if (c.readEof || c.failed || u.failed) close();
+    else httpReject(400, "bad chunked request body");
+  }
+}
+
+void Connection::httpReadResponse() {
+  auto& c = clientSide_.ep;
+  auto& u = upstreamSide_.ep;
+  const auto& limits = config_->limits;
+  if (respState_ == ResponseState::Head) {
+    inspect::HttpLimits httpLimits;
+    httpLimits.maxHead = limits.maxHeadSize;
+    inspect::ResponseHead head;
+    inspect::HttpError err = inspect::HttpError::None;
+    auto state = inspect::ParseState::NeedMore;
+    while (true) {
+      if (!down_.buffer.empty()) {
+        state = inspect::parseResponseHead(down_.buffer.view(), reqMethod_, httpLimits, head, err);
+        if (state != inspect::ParseState::NeedMore) break;
+      }
+      if (u.readInto(down_.buffer, limits.maxHeadSize + 1) == 0) break;
+    }
+    if (state == inspect::ParseState::NeedMore) {
+      if (u.readEof || u.failed) {
+        ctx_.counters.add(Counter::upstream_bad_response);
+        httpReject(502, down_.buffer.empty() ? "upstream closed without a response" : "truncated response head");
+      }
+      return;
+    }
+    if (state == inspect::ParseState::Error) {
+      ctx_.counters.add(Counter::upstream_bad_response);
+      httpReject(502, std::string("bad response from upstream: ").append(inspect::toString(err)).c_str());
+      return;
+    }
+    respInterim_ = head.status >= 100 && head.status < 200 && head.status != 101;
+    if (respInterim_) ctx_.counters.add(Counter::http_continue);
+    record_.status = head.status;
+    auto ct = inspect::findHeader(head.headers, "content-type");
+    record_.contentType.assign(ct.data(), ct.size());
+    respFraming_ = respInterim_ ? inspect::BodyFraming::None : head.framing;
+    respKeepAlive_ = head.keepAlive;
+    respRemaining_ = head.headLength +
+                     (respFraming_ == inspect::BodyFraming::ContentLength ? head.contentLength : 0);
+    if (respFraming_ == inspect::BodyFraming::UntilClose) respRemaining_ = net::StreamPump::kUnlimited;
+    respHeadSent_ = false;
+    respChunked_.reset();
+    respValidated_ = 0;
+    respState_ = ResponseState::Body;
+  }
+  // Body (including the head bytes still in the buffer).
+  if (!respHeadSent_ || respFraming_ != inspect::BodyFraming::Chunked) {
+    bool useSplice = respRemaining_ > down_.buffer.size() + kSpliceThreshold;
+    auto r = down_.run(u, c, respRemaining_, useSplice, ctx_.pipes, ctx_.counters);
+    if (r == net::StreamPump::Result::Failed) return close();
+    if (r == net::StreamPump::Result::SrcEnded) {
+      if (respFraming_ != inspect::BodyFraming::UntilClose) {
+        record_.note = "upstream_closed_mid_response";
+        return close();
+      }
+      respKeepAlive_ = false;
+      respState_ = ResponseState::Done;
+      return;
+    }
+    if (r != net::StreamPump::Result::LimitReached) return;
+    respHeadSent_ = true;
+    if (respInterim_) {
+      respState_ = ResponseState::Head;  // the final response follows
+      return;
+    }
+    if (record_.status == 101) {
+      if (!reqUpgrade_) {
+        httpReject(502, "101 without an upgrade request");
+        return;
+      }
+      // WebSocket and friends: from here on the bytes are opaque.
+      ctx_.counters.add(Counter::http_upgrades);
+      record_.note = "upgrade";
+      phase_ = Phase::Tunnel;
+      advanceAgain_ = true;
+      return;
+    }
+    if (respFraming_ != inspect::BodyFraming::Chunked) {
+      respState_ = ResponseState::Done;
+      return;
+    }
+  }
+  bool error = false;
+  if (httpPumpChunked(down_, u, c, respChunked_, respValidated_, error)) {
+    respState_ = ResponseState::Done;
+  } else if (error) {
+    record_.note = "bad_chunked_response";
+    close();
+  }
+}
+
+void Connection::httpFinishExchange() {
+  logRecord();
+  bool keepAlive = reqKeepAlive_ && respKeepAlive_ && reqState_ == RequestState::Done;
+  if (!keepAlive) {
+    sendAndClose(std::string());
+    return;
+  }
+  reqState_ = RequestState::Head;
+  respState_ = ResponseState::Idle;
+  up_.releaseIdle(ctx_.pipes);
+  down_.releaseIdle(ctx_.pipes);
+  setDeadline(ctx_.draining ? std::chrono::milliseconds(0) : config_->limits.keepaliveTimeout);
+}
+
+}  // namespace tollgate::proxy

@@ -1,0 +1,171 @@
+#include "daemon/proxy/worker.h"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "daemon/core/diag.h"
+#include "daemon/log/log_format.h"
+#include "daemon/net/sockets.h"
+
+namespace tollgate::proxy {
+
+namespace {
+constexpr auto kSweepPeriod = std::chrono::milliseconds(200);
+}
+
+Worker::Worker(unsigned index, CounterBlock& counters, log::RecordQueue& logQueue, ClientLimiter& limiter,
+               nf::NeighbourTable* neighbours, config::ConfigPtr config, filters::PolicyPtr policy)
+    : ctx_(index, counters, logQueue, limiter, neighbours, config->limits.maxPipesPerWorker) {
+  ctx_.config = std::move(config);
+  ctx_.policy = std::move(policy);
+  buildPortClasses();
+}
+
+Worker::~Worker() {
+  join();
+  closeListeners();
+}
+
+void Worker::buildPortClasses() {
+  portClass_.assign(65536, 0);
+  const auto& g = ctx_.config->gateway;
+  for (auto p : g.httpPorts) portClass_[p] = 1 + static_cast<uint8_t>(PortClass::Http);
+  for (auto p : g.tlsPorts) portClass_[p] = 1 + static_cast<uint8_t>(PortClass::Tls);
+  for (auto p : g.tcpPorts) portClass_[p] = 1 + static_cast<uint8_t>(PortClass::Tcp);
+}
+
+void Worker::openListeners() {
+  const auto& g = ctx_.config->gateway;
+  bool transparent = g.intercept == config::InterceptMode::Tproxy;
+  listeners_.reserve(2);
+  for (int family : {AF_INET, AF_INET6}) {
+    std::string error;
+    int fd = net::openListener(family, g.listenPort, transparent, error);
+    if (fd < 0) {
+      // A gateway without IPv6 still serves IPv4; the reverse is an error.
+      if (family == AF_INET6 && errno == EAFNOSUPPORT) {
+        diag::warning("IPv6 unavailable, listening on IPv4 only: " + error);
+        continue;
+      }
+      closeListeners();
+      throw std::runtime_error(error);
+    }
+    listeners_.emplace_back();
+    listeners_.back().fd = fd;
+  }
+}
+
+void Worker::closeListeners() {
+  for (auto& l : listeners_) {
+    if (l.fd >= 0) {
+      ctx_.loop.remove(l.fd);
+      ::close(l.fd);
+      l.fd = -1;
+    }
+  }
+}
+
+void Worker::start() {
+  for (auto& l : listeners_) {
+    l.owner = this;
+    ctx_.loop.add(l.fd, EPOLLIN | EPOLLET, &l);
+  }
+  ctx_.loop.setTick(kSweepPeriod, [this] { sweep(); });
+  thread_ = std::thread([this] { ctx_.loop.run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::reconfigure(config::ConfigPtr config, filters::PolicyPtr policy) {
+  ctx_.loop.post([this, config = std::move(config), policy = std::move(policy)]() mutable {
+    ctx_.config = std::move(config);
+    ctx_.policy = std::move(policy);
+    buildPortClasses();
+  });
+}
+
+void Worker::drain() {
+  ctx_.loop.post([this] {
+    ctx_.draining = true;
+    closeListeners();
+    drainDeadlineMs_ = ctx_.loop.nowMs() + ctx_.config->limits.drainTimeout.count();
+    for (auto* c = ctx_.connections; c;) {
+      auto* next = c->next;
+      c->onDrain();
+      c = next;
+    }
+    sweep();
+  });
+}
+
+void Worker::Listener::onIo(uint32_t) { owner->acceptFrom(fd); }
+
+void Worker::acceptFrom(int listenFd) {
+  const auto& cfg = *ctx_.config;
+  bool redirect = cfg.gateway.intercept == config::InterceptMode::Redirect;
+  while (true) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE)
+        diag::warning("accept4: out of file descriptors; raise LimitNOFILE or lower max_connections");
+      return;  // EAGAIN: drained (edge-triggered)
+    }
+    ctx_.counters.add(Counter::connections_accepted);
+    net::unmapV4(peer);
+    sockaddr_storage dst{};
+    if (!net::originalDestination(fd, redirect, dst)) {
+      ctx_.counters.add(Counter::connections_no_origdst);
+      ::close(fd);
+      continue;
+    }
+    int port = log::addressPort(dst);
+    uint8_t cls = portClass_[static_cast<uint16_t>(port)];
+    if (port == cfg.gateway.listenPort || cls == 0) {
+      // Addressed to the listener itself (not intercepted traffic): relaying would loop, and a
+      // port we were not told to intercept has no policy to apply.
+      ctx_.counters.add(Counter::connections_loop);
+      ::close(fd);
+      continue;
+    }
+    if (!ctx_.limiter.acquire(peer, cfg.limits.maxConnections, cfg.limits.maxConnectionsPerClient)) {
+      ctx_.counters.add(Counter::connections_rejected_limit);
+      linger l{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      ::close(fd);
+      continue;
+    }
+    auto* conn = new Connection(ctx_, fd, peer, dst, static_cast<PortClass>(cls - 1));
+    conn->start();
+  }
+}
+
+void Worker::sweep() {
+  int64_t now = ctx_.loop.nowMs();
+  for (auto* c = ctx_.connections; c;) {
+    auto* next = c->next;  // checkDeadline may close (unlink) c
+    c->checkDeadline(now);
+    c = next;
+  }
+  if (ctx_.draining) {
+    if (now >= drainDeadlineMs_) {
+      for (auto* c = ctx_.connections; c;) {
+        auto* next = c->next;
+        c->forceClose();
+        c = next;
+      }
+    }
+    if (!ctx_.connections) ctx_.loop.stop();
+  }
+}
+
+}  // namespace tollgate::proxy

@@ -1,0 +1,47 @@
+#pragma once
+// What a connection may use of its worker: the loop, the counters, pools, the current config
+// and policy snapshots. Owned by the Worker; everything here is touched by one thread only,
+// except the limiter and neighbour table, which are built for sharing.
+#include <cstdint>
+
+#include "daemon/config/config.h"
+#include "daemon/core/counters.h"
+#include "daemon/core/event_loop.h"
+#include "daemon/log/decision_log.h"
+#include "daemon/net/pipe_pool.h"
+#include "daemon/proxy/client_limiter.h"
+#include "filters/policy.h"
+
+namespace tollgate::nf {
+class NeighbourTable;
+}
+
+namespace tollgate::proxy {
+
+class Connection;
+
+struct WorkerContext {
+  WorkerContext(unsigned index, CounterBlock& counters, log::RecordQueue& logQueue,
+                ClientLimiter& limiter, nf::NeighbourTable* neighbours, size_t maxPipes)
+      : index(index), counters(counters), logQueue(logQueue), limiter(limiter),
+        neighbours(neighbours), pipes(maxPipes) {}
+
+  unsigned index;
+  EventLoop loop;
+  CounterBlock& counters;
+  log::RecordQueue& logQueue;
+  ClientLimiter& limiter;
+  nf::NeighbourTable* neighbours;  // may be null (tests, no netlink)
+  net::PipePool pipes;
+  config::ConfigPtr config;     // replaced on reload; connections keep the one they started with
+  filters::PolicyPtr policy;
+  bool draining = false;
+  Connection* connections = nullptr;  // intrusive list of live connections (for sweeps, drain)
+
+  void log(log::DecisionRecord&& record) {
+    if (logQueue.push(std::move(record))) counters.add(Counter::log_lines_queued);
+    else counters.add(Counter::log_lines_dropped);
+  }
+};
+
+}  // namespace tollgate::proxy

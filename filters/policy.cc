@@ -1,0 +1,22 @@
+#include "filters/policy.h"
+
+namespace tollgate::filters {
+
+const char* toString(Action a) {
+  switch (a) {
+    case Action::Allow: return "allow";
+    case Action::Block: return "block";
+  }
+  return "unknown";
+}
+
+const char* toString(Protocol p) {
+  switch (p) {
+    case Protocol::Http: return "http";
+    case Protocol::Tls: return "tls";
+    case Protocol::Tcp: return "tcp";
+  }
+  return "unknown";
+}
+
+}  // namespace tollgate::filters

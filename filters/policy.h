@@ -1,0 +1,54 @@
+#pragma once
+// The one question the data plane asks: given who is talking to what, what do we do?
+// The daemon builds a PolicyRequest once per HTTP request, per TLS connection and per opaque
+// connection, always before any upstream connection is opened, and acts on the Verdict.
+// Implementations are immutable after construction and shared by every worker: decide() is
+// const, thread-safe and must not block.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+namespace tollgate::filters {
+
+enum class Protocol { Http, Tls, Tcp };
+enum class Action { Allow, Block };
+
+struct PolicyRequest {
+  Protocol protocol = Protocol::Tcp;
+  const sockaddr_storage* client = nullptr;
+  const sockaddr_storage* destination = nullptr;
+  std::optional<std::array<uint8_t, 6>> mac;
+  std::string_view host;    // HTTP Host (lower-case, no port) or TLS SNI
+  std::string_view method;  // HTTP only
+  std::string_view url;     // HTTP only: absolute URL
+};
+
+struct Verdict {
+  Action action = Action::Allow;
+  std::string rule;  // the rule that decided, for the log ("default" when none matched)
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual Verdict decide(const PolicyRequest& request) const = 0;
+};
+using PolicyPtr = std::shared_ptr<const Policy>;
+
+// The policy of a gateway with no filter rules configured: everything passes, and the decision
+// is still logged under the rule name "default".
+class AllowAllPolicy final : public Policy {
+ public:
+  Verdict decide(const PolicyRequest&) const override { return {Action::Allow, "default"}; }
+};
+
+const char* toString(Action a);
+const char* toString(Protocol p);
+
+}  // namespace tollgate::filters
