@@ -56,6 +56,9 @@ void DecisionLog::openOutput() {
     fd_ = STDOUT_FILENO;
     return;
   }
+  // Create the log's directory (as logrotate and a fresh install expect), then the file.
+  for (size_t pos = 1; (pos = path.find('/', pos)) != std::string::npos; ++pos)
+    mkdir(path.substr(0, pos).c_str(), 0750);
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) throw std::runtime_error("open(" + path + "): " + std::strerror(errno));
   if (fd_ >= 0 && fd_ != STDOUT_FILENO) close(fd_);
