@@ -23,6 +23,9 @@ size_t Endpoint::readInto(Buffer& buf, size_t maxCapacity) {
     if (n > 0) {
       buf.commit(static_cast<size_t>(n));
       bytesRead += static_cast<size_t>(n);
+      // A short read drained the socket; with edge-triggered epoll any later byte or FIN raises
+      // a new event, so the next recv would only return EAGAIN: skip it (2 syscalls per request).
+      if (static_cast<size_t>(n) < room) readable = false;
       return static_cast<size_t>(n);
     }
     if (n == 0) {
@@ -43,6 +46,10 @@ size_t Endpoint::writeFrom(const char* bytes, size_t len) {
     ssize_t n = send(fd, bytes + total, len - total, MSG_NOSIGNAL);
     if (n > 0) {
       total += static_cast<size_t>(n);
+      if (total < len) {
+        writable = false;  // short write: the send buffer is full, EPOLLOUT will tell us
+        break;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -181,6 +188,7 @@ StreamPump::Result StreamPump::copyLoop(Endpoint& src, Endpoint& dst, uint64_t& 
     if (n > 0) {
       buffer.commit(static_cast<size_t>(n));
       src.bytesRead += static_cast<uint64_t>(n);
+      if (static_cast<size_t>(n) < room) src.readable = false;  // drained (see readInto)
     } else if (n == 0) {
       src.readEof = true;
     } else if (errno == EAGAIN) {
