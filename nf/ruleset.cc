@@ -1,0 +1,312 @@
+#include "nf/ruleset.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace tollgate::nf {
+namespace {
+
+// nft rejects longer comments ("comment too long, 128 characters maximum allowed").
+constexpr size_t kMaxCommentLength = 128;
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);  // the width `nft list` prints
+  return buf;
+}
+
+// A bypass entry parsed and re-printed by inet_ntop, so nothing the admin typed reaches the
+// nft text verbatim.
+struct Cidr {
+  int family = AF_UNSPEC;
+  std::string text;  // canonical: "10.0.0.0/8", "2001:db8::/32", or a bare address
+};
+
+// Parses "addr" or "addr/len"; on failure returns nullopt and fills *error (without the
+// field name, which the caller prepends).
+std::optional<Cidr> parseCidr(const std::string& in, std::string* error) {
+  std::string addr = in;
+  int prefix = -1;
+  if (size_t slash = in.find('/'); slash != std::string::npos) {
+    addr = in.substr(0, slash);
+    std::string len = in.substr(slash + 1);
+    if (len.empty() || len.size() > 3 ||
+        !std::all_of(len.begin(), len.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      *error = "prefix length is not a number";
+      return std::nullopt;
+    }
+    prefix = std::stoi(len);
+  }
+  unsigned char bytes[16] = {};
+  int family = AF_UNSPEC;
+  size_t size = 0;
+  if (inet_pton(AF_INET, addr.c_str(), bytes) == 1) {
+    family = AF_INET;
+    size = 4;
+  } else if (inet_pton(AF_INET6, addr.c_str(), bytes) == 1) {
+    family = AF_INET6;
+    size = 16;
+  } else {
+    *error = "not an IPv4 or IPv6 address";
+    return std::nullopt;
+  }
+  const int maxPrefix = static_cast<int>(size * 8);
+  if (prefix > maxPrefix) {
+    *error = "prefix length above " + std::to_string(maxPrefix);
+    return std::nullopt;
+  }
+  char text[INET6_ADDRSTRLEN];
+  if (prefix >= 0 && prefix < maxPrefix) {
+    // nft silently clears host bits; an admin who wrote 10.1.2.3/8 more likely made a typo
+    // than meant all of 10/8, so say so instead of guessing.
+    unsigned char network[16];
+    std::memcpy(network, bytes, size);
+    for (int bit = prefix; bit < maxPrefix; ++bit) network[bit / 8] &= ~(0x80u >> (bit % 8));
+    if (std::memcmp(network, bytes, size) != 0) {
+      inet_ntop(family, network, text, sizeof text);
+      *error =
+          "host bits set (did you mean " + std::string(text) + "/" + std::to_string(prefix) + "?)";
+      return std::nullopt;
+    }
+  }
+  inet_ntop(family, bytes, text, sizeof text);
+  Cidr out{family, text};
+  if (prefix >= 0 && prefix < maxPrefix) out.text += "/" + std::to_string(prefix);
+  return out;
+}
+
+// Linux's own rules (dev_valid_name) plus what nft's quoting cannot carry: a '"' would end
+// the string and a trailing '*' would turn the name into a wildcard.
+std::optional<std::string> checkInterfaceName(const std::string& name) {
+  if (name.empty()) return "empty name";
+  if (name.size() >= IFNAMSIZ) return "longer than " + std::to_string(IFNAMSIZ - 1) + " characters";
+  if (name == "." || name == "..") return "not a valid interface name";
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u >= 0x7f || c == '/' || c == ':' || c == '"' || c == '\\' || c == '*')
+      return "contains a character not allowed in an interface name";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> checkMark(const char* field, uint32_t mark, uint32_t mask) {
+  if (mark == 0) return std::string(field) + " must not be 0 (0 is every unmarked packet)";
+  if ((mark & ~mask) != 0)
+    return std::string(field) + " " + hex32(mark) + " has bits outside markMask " + hex32(mask);
+  return std::nullopt;
+}
+
+std::vector<uint16_t> interceptedPorts(const RulesetSpec& spec) {
+  std::vector<uint16_t> ports;
+  for (const auto* list : {&spec.httpPorts, &spec.tlsPorts, &spec.tcpPorts})
+    ports.insert(ports.end(), list->begin(), list->end());
+  std::sort(ports.begin(), ports.end());
+  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+  return ports;
+}
+
+struct SplitCidrs {
+  std::vector<std::string> v4, v6;
+};
+
+// Validated input only: entries that do not parse were already reported by validation.
+SplitCidrs splitByFamily(const std::vector<std::string>& entries) {
+  SplitCidrs out;
+  std::string ignored;
+  for (const auto& entry : entries) {
+    if (auto cidr = parseCidr(entry, &ignored))
+      (cidr->family == AF_INET ? out.v4 : out.v6).push_back(cidr->text);
+  }
+  return out;
+}
+
+std::string joinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+std::string portSet(const std::vector<uint16_t>& ports) {
+  std::vector<std::string> items;
+  for (uint16_t p : ports) items.push_back(std::to_string(p));
+  return "{ " + joinList(items) + " }";
+}
+
+std::string interfaceSet(const std::vector<std::string>& names) {
+  std::vector<std::string> items;
+  for (const auto& n : names) items.push_back("\"" + n + "\"");
+  return "{ " + joinList(items) + " }";
+}
+
+// Accumulates the text; every rule carries a comment because admins read `nft list` output,
+// where '#' comments from the input are gone but rule comments survive.
+class Writer {
+ public:
+  void line(const std::string& text) { out_ += text + "\n"; }
+  void raw(const std::string& text) { out_ += text; }
+  void rule(const std::string& statement, const std::string& why) {
+    if (why.size() > kMaxCommentLength || why.find('"') != std::string::npos)
+      throw std::logic_error("rule comment unusable by nft: " + why);
+    out_ += "\t\t" + statement + " comment \"" + why + "\"\n";
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+void writeSet(Writer& w, const char* name, const char* type,
+              const std::vector<std::string>& elems) {
+  w.line(std::string("\tset ") + name + " {");
+  w.line(std::string("\t\ttype ") + type);
+  w.line("\t\tflags interval");
+  // Overlapping admin entries (10.0.0.0/8 and 10.1.0.0/16) would otherwise fail the whole
+  // load with "conflicting intervals specified".
+  w.line("\t\tauto-merge");
+  if (!elems.empty()) w.line("\t\telements = { " + joinList(elems) + " }");
+  w.line("\t}");
+  w.line("");
+}
+
+// The exclusions shared by both modes, in the order they must run. Tproxy mode passes the
+// mark-setting shortcut for established intercepted flows; it must follow the listener guard
+// (the listener is itself a transparent socket) and precede the local-address return.
+void writeExclusions(Writer& w, const RulesetSpec& spec, const std::string& socketShortcut) {
+  w.rule("meta l4proto != tcp return", "only TCP is intercepted");
+  w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return",
+         "only traffic arriving on the LAN interfaces is intercepted");
+  w.rule("ct mark & " + hex32(spec.markMask) + " == " + hex32(spec.upstreamMark) + " return",
+         "never intercept tollgated's own upstream connections (ct mark copied from SO_MARK)");
+  w.rule("fib daddr type local tcp dport " + std::to_string(spec.listenPort) +
+             " counter reject with tcp reset",
+         "clients may not connect to the listener directly: it would proxy to itself");
+  if (!socketShortcut.empty())
+    w.rule(socketShortcut, "established intercepted flow: mark for local delivery, skip the rest");
+  w.rule("fib daddr type local return", "the gateway's own addresses are never intercepted");
+  w.rule("ip saddr @bypass_src4 counter return", "bypass: IPv4 clients never intercepted");
+  w.rule("ip6 saddr @bypass_src6 counter return", "bypass: IPv6 clients never intercepted");
+  w.rule("ip daddr @bypass_dst4 counter return", "bypass: IPv4 destinations never intercepted");
+  w.rule("ip6 daddr @bypass_dst6 counter return", "bypass: IPv6 destinations never intercepted");
+}
+
+}  // namespace
+
+std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec) {
+  if (spec.lanInterfaces.empty()) return "lanInterfaces: at least one interface is required";
+  for (const auto& name : spec.lanInterfaces) {
+    if (auto err = checkInterfaceName(name)) return "lanInterfaces \"" + name + "\": " + *err;
+  }
+  if (spec.listenPort == 0) return "listenPort: must not be 0";
+  for (uint16_t p : interceptedPorts(spec)) {
+    if (p == 0) return "ports: 0 is not a valid TCP port";
+  }
+  if (spec.markMask == 0) return "markMask: must not be 0";
+  if (auto err = checkMark("interceptMark", spec.interceptMark, spec.markMask)) return err;
+  if (auto err = checkMark("upstreamMark", spec.upstreamMark, spec.markMask)) return err;
+  if (spec.interceptMark == spec.upstreamMark)
+    return "interceptMark and upstreamMark must differ (both " + hex32(spec.upstreamMark) + ")";
+  // 0 is "unspecified" to the kernel; 253-255 are default, main and local.
+  if (spec.routeTable == 0 || (spec.routeTable >= 253 && spec.routeTable <= 255))
+    return "routeTable: " + std::to_string(spec.routeTable) + " is reserved by the kernel";
+  for (const auto* list : {&spec.bypassDst, &spec.bypassSrc}) {
+    const char* field = list == &spec.bypassDst ? "bypassDst" : "bypassSrc";
+    for (const auto& entry : *list) {
+      std::string error;
+      if (!parseCidr(entry, &error)) return std::string(field) + " \"" + entry + "\": " + error;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string renderNftRemoval() {
+  // Declaring the table first makes the delete succeed when it is absent, and both run in one
+  // transaction. nft 1.0.6 (Debian 12) has no `destroy table`, which would say this directly.
+  return std::string("table ") + kTableFamily + " " + kTableName + " {}\n" + "delete table " +
+         kTableFamily + " " + kTableName + "\n";
+}
+
+std::string renderNftRuleset(const RulesetSpec& spec) {
+  if (auto err = validateRulesetSpec(spec)) throw std::invalid_argument(*err);
+  const bool tproxy = spec.mode == RulesetSpec::Mode::Tproxy;
+  const std::vector<uint16_t> ports = interceptedPorts(spec);
+  const SplitCidrs dst = splitByFamily(spec.bypassDst);
+  const SplitCidrs src = splitByFamily(spec.bypassSrc);
+  const std::string mask = hex32(spec.markMask);
+  const std::string keep = hex32(~spec.markMask);
+  const std::string setIntercept =
+      "meta mark set meta mark & " + keep + " | " + hex32(spec.interceptMark);
+  const std::string listen = std::to_string(spec.listenPort);
+
+  Writer w;
+  w.line("# Tollgate interception ruleset, generated by tollgated. Do not edit: it is replaced");
+  w.line("# as a whole on every start and reload. Tollgate owns only the bits " + mask);
+  w.line("# of meta mark and ct mark; an admin's marks in the other bits are preserved.");
+  w.line("# Loading this file replaces the previous Tollgate table in one transaction.");
+  w.raw(renderNftRemoval());
+  w.line(std::string("table ") + kTableFamily + " " + kTableName + " {");
+  w.line(std::string("\tcomment \"managed by tollgated (mode ") + (tproxy ? "tproxy" : "redirect") +
+         "); replaced on every reload\"");
+  w.line("");
+  writeSet(w, "bypass_dst4", "ipv4_addr", dst.v4);
+  writeSet(w, "bypass_dst6", "ipv6_addr", dst.v6);
+  writeSet(w, "bypass_src4", "ipv4_addr", src.v4);
+  writeSet(w, "bypass_src6", "ipv6_addr", src.v6);
+
+  // The daemon marks its upstream sockets with SO_MARK; conntrack remembers it so replies,
+  // which carry no socket mark, are recognised in prerouting too.
+  w.line("\tchain output {");
+  w.line("\t\ttype filter hook output priority mangle; policy accept;");
+  w.rule("meta mark & " + mask + " == " + hex32(spec.upstreamMark) + " ct mark set ct mark & " +
+             keep + " | " + hex32(spec.upstreamMark),
+         "remember tollgated's upstream connections (SO_MARK) in conntrack");
+  w.line("\t}");
+  w.line("");
+
+  if (tproxy) {
+    w.line("\tchain prerouting {");
+    w.line("\t\ttype filter hook prerouting priority mangle; policy accept;");
+    writeExclusions(w, spec, "socket transparent 1 " + setIntercept + " accept");
+    if (ports.empty()) {
+      w.line("\t\t# no intercepted ports configured");
+    } else {
+      // `tproxy ip` alone would also work in an inet table (it breaks on IPv6 packets); the
+      // explicit nfproto keeps each rule's family obvious in `nft list` and its counter.
+      // A tproxy rule stops matching when no socket listens, so the mark and accept after it
+      // apply only to packets actually handed to the daemon.
+      w.rule("meta nfproto ipv4 tcp dport " + portSet(ports) + " counter tproxy ip to :" + listen +
+                 " " + setIntercept + " accept",
+             "intercept IPv4: hand to the listener, mark for local delivery by policy routing");
+      w.rule("meta nfproto ipv6 tcp dport " + portSet(ports) + " counter tproxy ip6 to :" + listen +
+                 " " + setIntercept + " accept",
+             "intercept IPv6: hand to the listener, mark for local delivery by policy routing");
+      if (spec.failClosed) {
+        w.rule("tcp dport " + portSet(ports) + " counter reject with tcp reset",
+               "fail closed: no listener took the packet (daemon down), reset instead of forward");
+      }
+    }
+    w.line("\t}");
+  } else {
+    w.line("\tchain prerouting_nat {");
+    w.line("\t\ttype nat hook prerouting priority dstnat; policy accept;");
+    writeExclusions(w, spec, "");
+    if (ports.empty()) {
+      w.line("\t\t# no intercepted ports configured");
+    } else {
+      w.rule("tcp dport " + portSet(ports) + " counter redirect to :" + listen,
+             "intercept: NAT to the listener, which reads SO_ORIGINAL_DST");
+    }
+    w.line("\t}");
+  }
+  w.line("}");
+  return w.take();
+}
+
+}  // namespace tollgate::nf

@@ -1,0 +1,74 @@
+#pragma once
+// The nftables ruleset that steers LAN TCP traffic into tollgated.
+//
+// Pure text generation: no I/O. The daemon builds a RulesetSpec from its config, validates it,
+// renders it and hands the text to nf/nft_runner.h; `tollgatectl nft` shows the same text.
+//
+// Marks. Tollgate owns only the bits in markMask of the packet mark and of the conntrack mark;
+// every rule matches `mark & markMask == value` and sets `mark = mark & ~markMask | value`, so an
+// admin's own marks in the other bits survive. The policy routing rule (nf/policy_routing.h)
+// must use the same value/mask pair: `fwmark interceptMark/markMask`.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tollgate::nf {
+
+// The one table Tollgate owns; nothing outside it is ever touched.
+inline constexpr const char* kTableFamily = "inet";
+inline constexpr const char* kTableName = "tollgate";
+
+struct RulesetSpec {
+  enum class Mode {
+    Tproxy,    // TPROXY + policy routing: the daemon sees the original destination as its local
+               // address, IPv4 and IPv6 alike, and no NAT state is created.
+    Redirect,  // NAT redirect to the listener: no policy routing, the daemon reads
+               // SO_ORIGINAL_DST. For kernels or setups without TPROXY.
+  };
+
+  // Traffic is intercepted only when it arrives on one of these (matched by name, so an
+  // interface may be recreated without reloading the ruleset). At least one.
+  std::vector<std::string> lanInterfaces;
+  // Destination ports to intercept; the generated rules use their union. Empty means no
+  // interception (the table still loads, with its exclusions and the listener guard).
+  std::vector<uint16_t> httpPorts;
+  std::vector<uint16_t> tlsPorts;
+  std::vector<uint16_t> tcpPorts;
+  uint16_t listenPort = 0;  // the daemon's single listener, IPv4 and IPv6
+  Mode mode = Mode::Tproxy;
+  // Set on intercepted packets so policy routing delivers them locally (Tproxy mode).
+  uint32_t interceptMark = 0x1;
+  // The bits of the packet/conntrack mark Tollgate owns; both marks must lie inside it.
+  uint32_t markMask = 0xff;
+  // The daemon sets SO_MARK to this on its own upstream sockets; never intercepted.
+  uint32_t upstreamMark = 0x2;
+  // Routing table holding `local default dev lo` (Tproxy mode; used by nf/policy_routing.h).
+  uint32_t routeTable = 100;
+  // CIDR ("10.0.0.0/8", "2001:db8::/32") or single addresses, IPv4 and IPv6 mixed. Traffic
+  // to bypassDst / from bypassSrc is never intercepted. Host bits must be zero.
+  std::vector<std::string> bypassDst;
+  std::vector<std::string> bypassSrc;
+  // Tproxy mode: reset connections to intercepted ports when no listener takes them (daemon
+  // down) instead of forwarding them untouched. Redirect mode always fails closed: the kernel
+  // answers a redirected SYN with RST when nothing listens.
+  bool failClosed = false;
+};
+
+// An error naming the offending field and value, or nullopt when renderNftRuleset will
+// produce text nft accepts. Checks interface names (nft quoting, IFNAMSIZ), ports, marks
+// against the mask, the route table, and every bypass entry.
+std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec);
+
+// The complete `nft -f` input: the replace idiom (create-if-missing, delete, define) so
+// applying it replaces any previous Tollgate table atomically in one nft transaction, then
+// `table inet tollgate { ... }` with a comment on every rule. Deterministic for a given spec
+// (ports sorted and deduplicated, bypass entries in spec order).
+// Throws std::invalid_argument with validateRulesetSpec's message when the spec is invalid:
+// this runs at start-up and on reload, never on the data path.
+std::string renderNftRuleset(const RulesetSpec& spec);
+
+// `nft -f` input that removes the table and is not an error when it is absent.
+std::string renderNftRemoval();
+
+}  // namespace tollgate::nf
