@@ -177,19 +177,23 @@ void writeSet(Writer& w, const char* name, const char* type,
 }
 
 // The exclusions shared by both modes, in the order they must run. Tproxy mode passes the
-// mark-setting shortcut for established intercepted flows; it must follow the listener guard
-// (the listener is itself a transparent socket) and precede the local-address return.
+// mark-setting shortcut for flows that already have a transparent socket; it must follow the
+// listener guard (the listener is itself a transparent socket) and precede the interface check:
+// with full transparency (transparent_upstream) the origin's replies to the daemon's upstream
+// socket arrive on the WAN side, addressed to the client, and must be delivered locally too.
 void writeExclusions(Writer& w, const RulesetSpec& spec, const std::string& socketShortcut) {
   w.rule("meta l4proto != tcp return", "only TCP is intercepted");
-  w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return",
-         "only traffic arriving on the LAN interfaces is intercepted");
-  w.rule("ct mark & " + hex32(spec.markMask) + " == " + hex32(spec.upstreamMark) + " return",
-         "never intercept tollgated's own upstream connections (ct mark copied from SO_MARK)");
   w.rule("fib daddr type local tcp dport " + std::to_string(spec.listenPort) +
              " counter reject with tcp reset",
          "clients may not connect to the listener directly: it would proxy to itself");
   if (!socketShortcut.empty())
-    w.rule(socketShortcut, "established intercepted flow: mark for local delivery, skip the rest");
+    w.rule(socketShortcut,
+           "flow with a transparent socket (intercepted, or a reply to a transparent upstream): "
+           "deliver locally");
+  w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return",
+         "only traffic arriving on the LAN interfaces is intercepted");
+  w.rule("ct mark & " + hex32(spec.markMask) + " == " + hex32(spec.upstreamMark) + " return",
+         "never intercept tollgated's own upstream connections (ct mark copied from SO_MARK)");
   w.rule("fib daddr type local return", "the gateway's own addresses are never intercepted");
   w.rule("ip saddr @bypass_src4 counter return", "bypass: IPv4 clients never intercepted");
   w.rule("ip6 saddr @bypass_src6 counter return", "bypass: IPv6 clients never intercepted");

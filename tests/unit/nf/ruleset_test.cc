@@ -80,10 +80,10 @@ table inet tollgate {
 	chain prerouting {
 		type filter hook prerouting priority mangle; policy accept;
 		meta l4proto != tcp return comment "only TCP is intercepted"
+		fib daddr type local tcp dport 3129 counter reject with tcp reset comment "clients may not connect to the listener directly: it would proxy to itself"
+		socket transparent 1 meta mark set meta mark & 0xffffff00 | 0x00000001 accept comment "flow with a transparent socket (intercepted, or a reply to a transparent upstream): deliver locally"
 		iifname != { "lan0" } return comment "only traffic arriving on the LAN interfaces is intercepted"
 		ct mark & 0x000000ff == 0x00000002 return comment "never intercept tollgated's own upstream connections (ct mark copied from SO_MARK)"
-		fib daddr type local tcp dport 3129 counter reject with tcp reset comment "clients may not connect to the listener directly: it would proxy to itself"
-		socket transparent 1 meta mark set meta mark & 0xffffff00 | 0x00000001 accept comment "established intercepted flow: mark for local delivery, skip the rest"
 		fib daddr type local return comment "the gateway's own addresses are never intercepted"
 		ip saddr @bypass_src4 counter return comment "bypass: IPv4 clients never intercepted"
 		ip6 saddr @bypass_src6 counter return comment "bypass: IPv6 clients never intercepted"
@@ -134,10 +134,11 @@ TEST(RulesetTest, ExclusionsRunBeforeInterceptionInOrder) {
   std::string text = renderNftRuleset(s);
   std::vector<size_t> order = {
       at(text, "meta l4proto != tcp return"),
+      at(text, "fib daddr type local tcp dport 3129 counter reject with tcp reset"),
+      // Before the interface check: replies to a transparent upstream arrive on the WAN side.
+      at(text, "socket transparent 1 meta mark set meta mark & 0xffffff00 | 0x00000001 accept"),
       at(text, "iifname != { \"lan0\", \"lan1\" } return"),
       at(text, "ct mark & 0x000000ff == 0x00000002 return"),
-      at(text, "fib daddr type local tcp dport 3129 counter reject with tcp reset"),
-      at(text, "socket transparent 1 meta mark set meta mark & 0xffffff00 | 0x00000001 accept"),
       at(text, "fib daddr type local return"),
       at(text, "ip saddr @bypass_src4"),
       at(text, "ip6 saddr @bypass_src6"),
