@@ -16,7 +16,7 @@ size_t Buffer::prepare(size_t want, size_t maxCapacity) {
   size_t target = std::max(capacity_ ? capacity_ * 2 : kChunk, end_ + want);
   target = std::min(target, std::max(maxCapacity, capacity_));
   if (target > capacity_) {
-    auto mem = std::make_unique<char[]>(target);
+    auto mem = std::make_unique_for_overwrite<char[]>(target);  // no memset: bytes are written before read
     if (end_) std::memcpy(mem.get(), mem_.get(), end_);
     mem_ = std::move(mem);
     capacity_ = target;
