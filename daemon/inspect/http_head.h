@@ -27,11 +27,12 @@ enum class HttpError {
   BadTransferEncoding,   // TE present but chunked is not the final coding, or unknown coding
   MissingHost,           // HTTP/1.1 request without Host, or with several Host fields
   TooManyHeaders,
+  BadHost,               // Host not host[:port], or another host than the target's authority
 };
 const char* toString(HttpError e);
 
 enum class BodyFraming {
-  None,           // no body (request without CL/TE; response to HEAD; 1xx/204/304)
+  None,           // no body (request without CL/TE; response to HEAD; 1xx/204/304; tunnels)
   ContentLength,  // exactly contentLength bytes
   Chunked,        // chunked transfer coding, see ChunkedDecoder
   UntilClose,     // response only: body ends when the server closes
@@ -45,7 +46,8 @@ struct HeaderField {
 struct RequestHead {
   std::string_view method;
   std::string_view target;     // as sent: origin-form "/x?y" or absolute-form "http://h/x"
-  std::string_view host;       // Host field value (or authority of an absolute-form target)
+  std::string_view host;       // Host field value, or the target's authority (absolute-form,
+                               // CONNECT); empty only for an HTTP/1.0 request without Host
   int versionMinor = 1;        // HTTP/1.<versionMinor>
   size_t headLength = 0;       // bytes up to and including the CRLF CRLF that ends the head
   BodyFraming framing = BodyFraming::None;
@@ -74,11 +76,16 @@ struct HttpLimits {
 
 // Parses one request head at the start of `input`. Done fills `out` (headLength says where the
 // body starts); NeedMore means no complete head yet and nothing wrong so far; Error sets `err`.
+// On NeedMore and Error `out` is partly filled and meaningless. The answer for a prefix of the
+// input never contradicts the answer for the whole: re-parsing after each read is safe.
+// A Content-Length repeated with one value ("5, 5", or two fields) is accepted as that value.
 ParseState parseRequestHead(std::string_view input, const HttpLimits& limits, RequestHead& out,
                             HttpError& err);
 
 // Parses one response head. `requestMethod` and the status decide the framing
-// (HEAD, 1xx, 204, 304 carry no body; no CL/TE on a response means UntilClose).
+// (HEAD, 1xx, 204, 304 and a 2xx to CONNECT carry no body; no CL/TE on a response means
+// UntilClose). Unlike requests, a bare LF ends a line, and Transfer-Encoding wins over
+// Content-Length (with keepAlive false).
 ParseState parseResponseHead(std::string_view input, std::string_view requestMethod,
                              const HttpLimits& limits, ResponseHead& out, HttpError& err);
 
