@@ -124,6 +124,8 @@ class Connection final : public Deletable {
   bool respInterim_ = false;   // forwarding a 1xx interim response
   size_t reqValidated_ = 0;    // chunked bytes checked by the decoder, not yet forwarded
   size_t respValidated_ = 0;
+  size_t reqParsedUpTo_ = 0;   // bytes of the pending request head already parsed (NeedMore)
+  size_t respParsedUpTo_ = 0;
   uint64_t exchangeUpStart_ = 0;    // client bytes read before this exchange
   uint64_t exchangeDownStart_ = 0;  // client bytes written before this exchange
 };

@@ -29,6 +29,16 @@ std::string lowerHost(std::string_view host) {
   return h;
 }
 
+// A head can only complete at a LF (or fail by growing past the cap), so a slow client that
+// trickles bytes one at a time would make re-parsing from the start quadratic: skip the parse
+// when the bytes added since the last one hold no LF.
+bool worthParsing(std::string_view buffered, size_t& parsedUpTo, size_t maxHead) {
+  bool worth = parsedUpTo == 0 || buffered.size() > maxHead ||
+               buffered.substr(std::min(parsedUpTo, buffered.size())).find('\n') != std::string_view::npos;
+  parsedUpTo = buffered.size();
+  return worth;
+}
+
 // The head with Via / X-Forwarded-For appended (only when configured).
 std::string rewriteHead(std::string_view raw, size_t headLength, const std::string& extra) {
   // raw ends with CRLF CRLF; insert before the final CRLF.
@@ -126,7 +136,7 @@ bool Connection::httpReadRequestHead() {
   auto state = inspect::ParseState::NeedMore;
   // Parse what is buffered (pipelined requests) before reading more.
   while (true) {
-    if (!up_.buffer.empty()) {
+    if (!up_.buffer.empty() && worthParsing(up_.buffer.view(), reqParsedUpTo_, httpLimits.maxHead)) {
       state = inspect::parseRequestHead(up_.buffer.view(), httpLimits, head, err);
       if (state != inspect::ParseState::NeedMore) break;
     }
@@ -150,6 +160,7 @@ bool Connection::httpReadRequestHead() {
     httpReject(400, inspect::toString(err));
     return false;
   }
+  reqParsedUpTo_ = 0;
   ctx_.counters.add(Counter::http_requests);
   httpStartRecord(head);
 
@@ -191,6 +202,7 @@ bool Connection::httpReadRequestHead() {
   reqValidated_ = 0;
   reqState_ = RequestState::Body;
   respState_ = ResponseState::Head;
+  respParsedUpTo_ = 0;
   respHeadSent_ = false;
   respInterim_ = false;
   headSeenFirstByte_ = false;
@@ -269,7 +281,7 @@ void Connection::httpReadResponse() {
     inspect::HttpError err = inspect::HttpError::None;
     auto state = inspect::ParseState::NeedMore;
     while (true) {
-      if (!down_.buffer.empty()) {
+      if (!down_.buffer.empty() && worthParsing(down_.buffer.view(), respParsedUpTo_, httpLimits.maxHead)) {
         state = inspect::parseResponseHead(down_.buffer.view(), reqMethod_, httpLimits, head, err);
         if (state != inspect::ParseState::NeedMore) break;
       }
@@ -287,6 +299,7 @@ void Connection::httpReadResponse() {
       httpReject(502, std::string("bad response from upstream: ").append(inspect::toString(err)).c_str());
       return;
     }
+    respParsedUpTo_ = 0;
     respInterim_ = head.status >= 100 && head.status < 200 && head.status != 101;
     if (respInterim_) ctx_.counters.add(Counter::http_continue);
     record_.status = head.status;
