@@ -220,26 +220,36 @@ const std::vector<OptionSpec>& optionTable() {
   return table;
 }
 
-// Cross-key checks that no single setter can make.
-void validate(Config& c, const std::string& source) {
-  auto fail = [&](const std::string& why) { throw ConfigError(source + ": " + why); };
+// Cross-key checks that no single setter can make. `lines` maps "section.key" to the line that
+// set it, so an error points at the line to change (or at the file when the default is at fault).
+void validate(Config& c, const std::string& source, const std::map<std::string, int>& lines) {
+  auto failAt = [&](std::initializer_list<const char*> keys, const std::string& why) {
+    for (auto* key : keys)
+      if (auto it = lines.find(key); it != lines.end())
+        throw ConfigError(source + ":" + std::to_string(it->second) + ": " + why);
+    throw ConfigError(source + ": " + why);
+  };
   if (c.gateway.workers == 0) c.gateway.workers = std::max(1u, std::thread::hardware_concurrency());
   std::set<uint16_t> seen;
   for (auto* list : {&c.gateway.httpPorts, &c.gateway.tlsPorts, &c.gateway.tcpPorts})
     for (auto p : *list)
-      if (!seen.insert(p).second) fail("port " + std::to_string(p) + " is listed twice in *_ports");
-  if (seen.empty()) fail("no intercepted ports: set http_ports, tls_ports or tcp_ports");
+      if (!seen.insert(p).second) failAt({"gateway.tcp_ports", "gateway.tls_ports", "gateway.http_ports"}, "port " + std::to_string(p) + " is listed twice in *_ports");
+  if (seen.empty())
+    failAt({"gateway.http_ports", "gateway.tls_ports", "gateway.tcp_ports"}, "no intercepted ports: set http_ports, tls_ports or tcp_ports");
   if (seen.count(c.gateway.listenPort))
-    fail("listen_port " + std::to_string(c.gateway.listenPort) + " is also an intercepted port");
-  if (c.gateway.lanInterfaces.empty()) fail("lan_interfaces is empty");
+    failAt({"gateway.listen_port", "gateway.http_ports", "gateway.tls_ports", "gateway.tcp_ports"},
+           "listen_port " + std::to_string(c.gateway.listenPort) + " is also an intercepted port");
+  if (c.gateway.lanInterfaces.empty()) failAt({"gateway.lan_interfaces"}, "lan_interfaces is empty");
   if (c.gateway.interceptMark == 0 || c.gateway.upstreamMark == 0 ||
       c.gateway.interceptMark == c.gateway.upstreamMark)
-    fail("intercept_mark and upstream_mark must be distinct and non-zero");
+    failAt({"gateway.upstream_mark", "gateway.intercept_mark"}, "intercept_mark and upstream_mark must be distinct and non-zero");
   auto m = c.gateway.markMask;
   if ((c.gateway.interceptMark & ~m) || (c.gateway.upstreamMark & ~m))
-    fail("intercept_mark and upstream_mark must lie inside mark_mask");
+    failAt({"gateway.mark_mask", "gateway.upstream_mark", "gateway.intercept_mark"},
+           "intercept_mark and upstream_mark must lie inside mark_mask");
   if (c.limits.maxConnectionsPerClient > c.limits.maxConnections)
-    fail("max_connections_per_client exceeds max_connections");
+    failAt({"limits.max_connections_per_client", "limits.max_connections"},
+           "max_connections_per_client exceeds max_connections");
 }
 
 }  // namespace
@@ -289,6 +299,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
   }
   // Defaults come from the embedded default file itself, through the same setters, so the file
   // users read and the values the daemon uses cannot disagree.
+  std::map<std::string, int> keyLines;
   auto applyText = [&](const std::string& body, const std::string& name, std::set<std::string>* setKeys) {
     std::istringstream in(body);
     std::string raw, section;
@@ -313,6 +324,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
       if (it == byName.end()) throw ConfigError(where + "unknown key '" + key + "' in [" + section + "]");
       if (setKeys && !setKeys->insert(it->first).second)
         throw ConfigError(where + "duplicate key '" + key + "' in [" + section + "]");
+      if (setKeys) keyLines[it->first] = lineNo;
       try {
         it->second->apply(*config, value);
       } catch (const ConfigError& e) {
@@ -323,7 +335,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
   applyText(kDefaultConfigText, "<default>", nullptr);
   std::set<std::string> setKeys;
   if (sourceName != "<default>") applyText(text, sourceName, &setKeys);
-  validate(*config, sourceName);
+  validate(*config, sourceName, keyLines);
   return config;
 }
 

@@ -96,7 +96,10 @@ StreamPump::Result StreamPump::run(Endpoint& src, Endpoint& dst, uint64_t& remai
     if (!buffer.empty() && remaining > 0) return Result::Blocked;
   }
   if (remaining == 0) return Result::LimitReached;
-  if (useSplice && !spliceBroken_ && (pipe_.valid() || (pipe_ = pipes.take()).valid()))
+  // Bytes already in the pipe precede anything still in the socket: once a pipe holds data the
+  // splice path must drain it, whatever this call's useSplice says.
+  if (pipe_.bytes > 0 ||
+      (useSplice && !spliceBroken_ && (pipe_.valid() || (pipe_ = pipes.take()).valid())))
     return spliceLoop(src, dst, remaining, pipes, counters);
   if (useSplice && !spliceBroken_) counters.add(Counter::relay_splice_fallbacks);
   return copyLoop(src, dst, remaining, counters);

@@ -2,7 +2,9 @@
 // connection_http.cc.
 #include "daemon/proxy/connection.h"
 
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +28,14 @@ int64_t wallClockMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+}  // namespace
+
+int unsentBytes(int fd) {
+  int n = 0;
+  return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : 0;
+}
+
+namespace {
 // Closing with SO_LINGER 0 sends RST: the honest "no" for TLS and opaque TCP.
 void resetAndClose(int fd) {
   linger l{1, 0};
@@ -296,6 +306,12 @@ void Connection::runTunnel() {
 void Connection::checkDeadline(int64_t nowMs) {
   if (deadlineMs_ == 0 || nowMs < deadlineMs_ || phase_ == Phase::Closed) return;
   deadlineMs_ = 0;
+  onDeadline();
+  // A timeout may have queued a reply (408, 504): run the machine so it is written now.
+  if (phase_ != Phase::Closed) advance();
+}
+
+void Connection::onDeadline() {
   if (upstreamState_ == UpstreamState::Connecting) {
     onConnectFailed(ETIMEDOUT, true);
     return;
@@ -340,6 +356,7 @@ void Connection::onDrain() {
 
 void Connection::forceClose() {
   if (record_.note.empty()) record_.note = "drain_timeout";
+  resetOnClose_ = true;  // the peers learn at once that the transfer was cut, instead of hanging
   close();
 }
 
@@ -371,10 +388,20 @@ void Connection::close() {
   logRecord();
   phase_ = Phase::Closed;
   for (Side* side : {&clientSide_, &upstreamSide_}) {
-    if (side->ep.fd >= 0) {
-      ctx_.loop.remove(side->ep.fd);
-      ::close(side->ep.fd);
-      side->ep.fd = -1;
+    int fd = side->ep.fd;
+    if (fd < 0) continue;
+    side->ep.fd = -1;
+    ctx_.loop.remove(fd);
+    if (resetOnClose_) {
+      resetAndClose(fd);
+    } else if (ctx_.draining && unsentBytes(fd) > 0) {
+      // The daemon is about to exit and remove the ruleset, after which the peer's ACKs no
+      // longer reach an orphaned socket: keep the descriptor until the kernel has delivered
+      // the tail (the worker's sweep closes it).
+      ::shutdown(fd, SHUT_WR);
+      ctx_.lingering.push_back(fd);
+    } else {
+      ::close(fd);
     }
   }
   up_.discard(ctx_.pipes);

@@ -19,6 +19,9 @@ namespace tollgate::proxy {
 
 enum class PortClass { Http, Tls, Tcp };
 
+// Bytes in a socket's send queue not yet acknowledged by the peer (SIOCOUTQ).
+int unsentBytes(int fd);
+
 class Connection final : public Deletable {
  public:
   Connection(WorkerContext& ctx, int clientFd, const sockaddr_storage& client,
@@ -49,6 +52,7 @@ class Connection final : public Deletable {
   };
 
   void advance();
+  void onDeadline();
   void sniff();
   void decideOpaque(const char* proto, std::string sni, const char* note);
   void beginConnect();
@@ -98,6 +102,7 @@ class Connection final : public Deletable {
   int64_t connectStartMs_ = 0;
   int64_t connectMs_ = -1;
   bool limiterHeld_ = false;
+  bool resetOnClose_ = false;
   bool inAdvance_ = false;
   bool advanceAgain_ = false;
   log::DecisionRecord record_;

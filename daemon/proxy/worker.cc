@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 
@@ -157,14 +158,27 @@ void Worker::sweep() {
     c = next;
   }
   if (ctx_.draining) {
-    if (now >= drainDeadlineMs_) {
+    bool expired = now >= drainDeadlineMs_;
+    if (expired) {
       for (auto* c = ctx_.connections; c;) {
         auto* next = c->next;
         c->forceClose();
         c = next;
       }
     }
-    if (!ctx_.connections) ctx_.loop.stop();
+    auto& fds = ctx_.lingering;
+    fds.erase(std::remove_if(fds.begin(), fds.end(),
+                             [&](int fd) {
+                               if (!expired && unsentBytes(fd) > 0) return false;
+                               if (expired) {
+                                 linger l{1, 0};
+                                 setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                               }
+                               ::close(fd);
+                               return true;
+                             }),
+              fds.end());
+    if (!ctx_.connections && fds.empty()) ctx_.loop.stop();
   }
 }
 

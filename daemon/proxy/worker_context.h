@@ -3,6 +3,7 @@
 // and policy snapshots. Owned by the Worker; everything here is touched by one thread only,
 // except the limiter and neighbour table, which are built for sharing.
 #include <cstdint>
+#include <vector>
 
 #include "daemon/config/config.h"
 #include "daemon/core/counters.h"
@@ -37,6 +38,7 @@ struct WorkerContext {
   filters::PolicyPtr policy;
   bool draining = false;
   Connection* connections = nullptr;  // intrusive list of live connections (for sweeps, drain)
+  std::vector<int> lingering;  // drain: closed sockets whose send queue is still being delivered
 
   void log(log::DecisionRecord&& record) {
     if (logQueue.push(std::move(record))) counters.add(Counter::log_lines_queued);

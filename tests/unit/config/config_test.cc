@@ -91,6 +91,12 @@ TEST(Config, CrossKeyChecks) {
   EXPECT_NE(errorOf("[gateway]\nupstream_mark = 0x100\n").find("mark_mask"), std::string::npos);
 }
 
+TEST(Config, CrossKeyErrorsNameTheLineToChange) {
+  EXPECT_EQ(errorOf("[gateway]\nworkers = 1\nlan_interfaces =\n"), "test.conf:3: lan_interfaces is empty");
+  EXPECT_EQ(errorOf("[gateway]\nhttp_ports = 80\n\ntcp_ports = 80\n"),
+            "test.conf:4: port 80 is listed twice in *_ports");
+}
+
 TEST(Config, MissingFileSaysSo) {
   try {
     loadConfigFile("/nonexistent/tollgate.conf");
