@@ -20,6 +20,7 @@ struct Endpoint {
   bool writeShut = false;  // we sent FIN (shutdown SHUT_WR)
   bool failed = false;     // hard error on the socket
   bool peerHup = false;    // EPOLLRDHUP/EPOLLHUP seen: the peer closed (checked before reuse)
+  bool errorEvent = false; // EPOLLERR seen: SO_ERROR tells why
   uint64_t bytesRead = 0;
   uint64_t bytesWritten = 0;
 

@@ -51,7 +51,10 @@ void Connection::Side::onIo(uint32_t events) {
     ep.readable = true;  // a read will return 0 (or the error)
     ep.peerHup = true;
   }
-  if (events & EPOLLERR) ep.readable = ep.writable = true;  // the next call reports the error
+  if (events & EPOLLERR) {
+    ep.readable = ep.writable = true;  // the next call reports the error
+    ep.errorEvent = true;
+  }
   owner->advance();
 }
 
@@ -115,9 +118,13 @@ void Connection::advance() {
     advanceAgain_ = false;
     uint64_t before = movedBytes();
     if (upstreamState_ == UpstreamState::Connecting && upstreamSide_.ep.writable) {
+      // EPOLLOUT without EPOLLERR on a connecting socket means connected; ask why only on error.
       int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(upstreamSide_.ep.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (upstreamSide_.ep.errorEvent) {
+        socklen_t len = sizeof err;
+        getsockopt(upstreamSide_.ep.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == 0) err = ECONNRESET;
+      }
       if (err == 0) onConnected();
       else onConnectFailed(err, false);
     }
@@ -133,8 +140,13 @@ void Connection::advance() {
           if (closingSent_ < closingReply_.size()) break;
         }
         ep.shutdownWrite();
-        // Lingering close: read and discard until the client closes, so unread input does not
-        // turn our close into an RST that destroys the reply in flight.
+        // Lingering close, only when the client sent more than we read: unread input would turn
+        // our close into an RST that destroys the reply in flight. Otherwise close now (nginx's
+        // "lingering_close on" rule); the kernel delivers the tail.
+        if (up_.buffer.empty() && !ep.readable) {
+          close();
+          break;
+        }
         net::Buffer scratch;
         while (ep.readInto(scratch, net::Buffer::kChunk) > 0) scratch.consume(scratch.size());
         if (ep.readEof || ep.failed) close();
@@ -274,10 +286,7 @@ void Connection::onConnectFailed(int err, bool timedOut) {
 }
 
 void Connection::resetUpstream() {
-  if (upstreamSide_.ep.fd >= 0) {
-    ctx_.loop.remove(upstreamSide_.ep.fd);
-    ::close(upstreamSide_.ep.fd);
-  }
+  if (upstreamSide_.ep.fd >= 0) ::close(upstreamSide_.ep.fd);
   upstreamBase_ += upstreamSide_.ep.bytesWritten;
   upstreamSide_.ep = net::Endpoint{};
   upstreamState_ = UpstreamState::None;
@@ -391,7 +400,7 @@ void Connection::close() {
     int fd = side->ep.fd;
     if (fd < 0) continue;
     side->ep.fd = -1;
-    ctx_.loop.remove(fd);
+    // close() drops the descriptor from epoll (no dup()s exist), so no EPOLL_CTL_DEL first.
     if (resetOnClose_) {
       resetAndClose(fd);
     } else if (ctx_.draining && unsentBytes(fd) > 0) {
