@@ -42,6 +42,12 @@ void Daemon::start() {
   const auto& cfg = *config_;
   diag::setLevel(cfg.log.level);
   startedMs_ = EventLoop::steadyMs();
+  // The control socket first: it is the single-instance lock. A second tollgated must fail
+  // before it touches the ruleset the first one installed.
+  control_ = std::make_unique<control::ControlServer>(cfg.control.socket);
+  control_->on("status", [this](const auto&) { return statusJson(); });
+  control_->on("reload", [this](const auto&) { return reload(); });
+  control_->bindSocket();
   unsigned n = cfg.gateway.workers;
   for (unsigned i = 0; i < n; ++i) counters_.push_back(std::make_unique<CounterBlock>());
   decisionLog_ = std::make_unique<log::DecisionLog>(cfg.log, n);
@@ -66,11 +72,8 @@ void Daemon::start() {
     interceptionInstalled_ = true;
   }
   for (auto& w : workers_) w->start();
-
-  control_ = std::make_unique<control::ControlServer>(cfg.control.socket);
-  control_->on("status", [this](const auto&) { return statusJson(); });
-  control_->on("reload", [this](const auto&) { return reload(); });
   control_->start();
+
   diag::info("started: " + std::to_string(n) + " workers, listening on port " +
              std::to_string(cfg.gateway.listenPort) + ", config " + cfg.sourceName);
 }

@@ -50,6 +50,12 @@ std::string errorJson(const std::string& message) {
 ControlServer::~ControlServer() { stop(); }
 
 void ControlServer::start() {
+  if (listenFd_ < 0) bindSocket();
+  if (pipe2(wakePipe_, O_CLOEXEC) < 0) throw sysError("pipe2");
+  thread_ = std::thread([this] { run(); });
+}
+
+void ControlServer::bindSocket() {
   makeParentDirs(path_);
   auto addr = unixAddress(path_);
   listenFd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -66,9 +72,8 @@ void ControlServer::start() {
   int rc = bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   umask(old);
   if (rc < 0) throw sysError("bind(" + path_ + ")");
+  bound_ = true;
   if (listen(listenFd_, 16) < 0) throw sysError("listen(" + path_ + ")");
-  if (pipe2(wakePipe_, O_CLOEXEC) < 0) throw sysError("pipe2");
-  thread_ = std::thread([this] { run(); });
 }
 
 void ControlServer::stop() {
@@ -80,8 +85,10 @@ void ControlServer::stop() {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
-  if (!path_.empty()) unlink(path_.c_str());
-  path_.clear();
+  // Only a socket this instance bound is ours to remove: a second daemon that failed to start
+  // must not delete the running one's socket.
+  if (bound_) unlink(path_.c_str());
+  bound_ = false;
 }
 
 void ControlServer::run() {

@@ -21,7 +21,11 @@ class ControlServer {
   ~ControlServer();
 
   void on(const std::string& verb, Handler handler) { handlers_[verb] = std::move(handler); }
-  // Binds the socket (creating its directory); throws std::runtime_error naming the call.
+  // Binds the socket (creating its directory) without serving it yet: the socket doubles as the
+  // single-instance lock. Throws std::runtime_error naming the failing call.
+  void bindSocket();
+  // Starts serving (binding first if needed). Requests made in between wait in the backlog, so a
+  // readiness probe never gets an answer from a half-started daemon.
   void start();
   void stop();
 
@@ -36,6 +40,7 @@ class ControlServer {
   std::string path_;
   std::map<std::string, Handler> handlers_;
   int listenFd_ = -1;
+  bool bound_ = false;
   int wakePipe_[2] = {-1, -1};
   std::thread thread_;
 };
