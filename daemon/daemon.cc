@@ -82,9 +82,20 @@ std::string Daemon::reload() {
   std::lock_guard<std::mutex> lock(reloadMutex_);
   std::string body;
   try {
-    auto next = configPath_.empty() ? config::loadConfigText("", "<default>") : config::loadConfigFile(configPath_);
-    auto ignored = restartOnlyChanges(*config_, *next);
-    if (next->gateway.manageNftables && config_->gateway.manageNftables) {
+    auto loaded = configPath_.empty() ? config::loadConfigText("", "<default>") : config::loadConfigFile(configPath_);
+    auto ignored = restartOnlyChanges(*config_, *loaded);
+    // Keys bound to sockets and threads keep their running values until a restart: installing a
+    // ruleset for a new listen_port while the listeners stay on the old one would send every
+    // intercepted connection past the daemon.
+    auto merged = std::make_shared<config::Config>(*loaded);
+    merged->gateway.workers = config_->gateway.workers;
+    merged->gateway.listenPort = config_->gateway.listenPort;
+    merged->gateway.intercept = config_->gateway.intercept;
+    merged->gateway.manageNftables = config_->gateway.manageNftables;
+    merged->control.socket = config_->control.socket;
+    merged->log.queueSize = config_->log.queueSize;
+    config::ConfigPtr next = merged;
+    if (next->gateway.manageNftables) {
       if (auto err = installInterception(*next)) throw std::runtime_error("interception: " + *err);
     }
     auto policy = buildPolicy(*next);
@@ -145,6 +156,7 @@ std::string Daemon::statusJson() const {
   out += ",\"config\":";
   log::appendJsonString(config_->sourceName, out);
   out += ",\"log_lines_written\":" + std::to_string(decisionLog_ ? decisionLog_->linesWritten() : 0);
+  out += ",\"log_lines_failed\":" + std::to_string(decisionLog_ ? decisionLog_->linesFailed() : 0);
   out += ",\"counters\":{";
   for (unsigned i = 0; i < kCounterCount; ++i) {
     if (i) out += ',';

@@ -91,6 +91,7 @@ void EventLoop::run() {
   while (!stopping_.load(std::memory_order_relaxed)) {
     int timeout = -1;
     if (tick_) timeout = static_cast<int>(std::max<int64_t>(0, nextTickMs_ - nowMs_));
+    if (!ready_.empty()) timeout = 0;
     int n = epoll_wait(epollFd_, events, kMaxEvents, timeout);
     nowMs_ = steadyMs();
     if (n < 0 && errno != EINTR) break;
@@ -107,6 +108,14 @@ void EventLoop::run() {
     if (tick_ && nowMs_ >= nextTickMs_) {
       nextTickMs_ = nowMs_ + tickPeriod_.count();
       tick_();
+    }
+    // Handlers scheduled before this point run now; ones they schedule again wait for the next
+    // iteration. Objects closed in this iteration are still allocated here (freed just below),
+    // and a closed owner ignores the call.
+    if (!ready_.empty()) {
+      std::vector<IoHandler*> ready;
+      ready.swap(ready_);
+      for (auto* h : ready) h->onIo(0);
     }
     graveyard_.clear();
   }

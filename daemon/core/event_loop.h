@@ -40,6 +40,10 @@ class EventLoop {
   void post(std::function<void()> fn);
   // Calls fn every `period` on the loop thread (coarse: the sweep of idle timeouts).
   void setTick(std::chrono::milliseconds period, std::function<void()> fn);
+  // Calls handler->onIo(0) after the current batch of events (and before objects handed to
+  // deferDelete in this iteration are freed): for work that yielded its budget, since with
+  // edge-triggered epoll no new event would come for it.
+  void runSoon(IoHandler* handler) { ready_.push_back(handler); }
   // Frees obj after the current batch of events has been dispatched.
   void deferDelete(std::unique_ptr<Deletable> obj);
 
@@ -63,6 +67,7 @@ class EventLoop {
   int64_t nextTickMs_ = 0;
   std::function<void()> tick_;
   std::vector<std::unique_ptr<Deletable>> graveyard_;
+  std::vector<IoHandler*> ready_;
 };
 
 }  // namespace tollgate

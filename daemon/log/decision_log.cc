@@ -104,18 +104,20 @@ void DecisionLog::drainOnce(std::string& batch) {
     }
   }
   size_t off = 0;
+  bool ok = true;
   while (off < batch.size()) {
     ssize_t n = write(fd_, batch.data() + off, batch.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      // A full disk must not stop the daemon; the lines are lost and counted as written-failed.
+      // A full disk must not stop the daemon: the batch is lost and counted in log_lines_failed.
       std::fprintf(stderr, "tollgated: write(decision log): %s\n", std::strerror(errno));
+      ok = false;
       break;
     }
     off += static_cast<size_t>(n);
   }
   batch.clear();
-  written_.fetch_add(lines, std::memory_order_relaxed);
+  (ok ? written_ : failed_).fetch_add(lines, std::memory_order_relaxed);
 }
 
 void DecisionLog::run() {
@@ -129,14 +131,14 @@ void DecisionLog::run() {
         std::fprintf(stderr, "tollgated: decision log reopen failed, keeping the old file: %s\n", e.what());
       }
     }
-    uint64_t before = written_.load(std::memory_order_relaxed);
+    uint64_t before = written_.load(std::memory_order_relaxed) + failed_.load(std::memory_order_relaxed);
     drainOnce(batch);
     if (stopping) {
       drainOnce(batch);
       break;
     }
     // Idle polling keeps workers free of any wake-up syscall on the hot path.
-    if (written_.load(std::memory_order_relaxed) == before)
+    if (written_.load(std::memory_order_relaxed) + failed_.load(std::memory_order_relaxed) == before)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }

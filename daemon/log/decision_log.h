@@ -41,6 +41,7 @@ class DecisionLog {
   void reconfigure(const config::LogConfig& config);
   void reopen() { reopenRequested_.store(true); }  // SIGHUP / logrotate
   uint64_t linesWritten() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t linesFailed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -55,6 +56,7 @@ class DecisionLog {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> reopenRequested_{false};
   std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> failed_{0};  // formatted, but write() failed (full disk...)
 };
 
 }  // namespace tollgate::log

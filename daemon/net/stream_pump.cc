@@ -25,7 +25,9 @@ size_t Endpoint::readInto(Buffer& buf, size_t maxCapacity) {
       bytesRead += static_cast<size_t>(n);
       // A short read drained the socket; with edge-triggered epoll any later byte or FIN raises
       // a new event, so the next recv would only return EAGAIN: skip it (2 syscalls per request).
-      if (static_cast<size_t>(n) < room) readable = false;
+      // ...unless the FIN was already signalled with this data (EPOLLRDHUP): no new edge will
+      // come for it, so the next recv must run to see the 0.
+      if (static_cast<size_t>(n) < room && !peerHup) readable = false;
       return static_cast<size_t>(n);
     }
     if (n == 0) {
@@ -87,6 +89,8 @@ void StreamPump::discard(PipePool& pipes) {
 
 StreamPump::Result StreamPump::run(Endpoint& src, Endpoint& dst, uint64_t& remaining, bool useSplice,
                                    PipePool& pipes, CounterBlock& counters) {
+  yielded_ = false;
+  movedThisRun_ = 0;
   // Buffered bytes go first: they precede anything still in the socket.
   if (!buffer.empty() && remaining > 0) {
     size_t n = flushBuffer(dst, remaining);
@@ -116,6 +120,7 @@ StreamPump::Result StreamPump::spliceLoop(Endpoint& src, Endpoint& dst, uint64_t
       if (n > 0) {
         pipe_.bytes -= static_cast<size_t>(n);
         remaining -= static_cast<uint64_t>(n);
+        movedThisRun_ += static_cast<uint64_t>(n);
         dst.bytesWritten += static_cast<uint64_t>(n);
         counters.add(Counter::relay_splice_bytes, static_cast<uint64_t>(n));
       } else if (n < 0 && errno == EAGAIN) {
@@ -138,6 +143,10 @@ StreamPump::Result StreamPump::spliceLoop(Endpoint& src, Endpoint& dst, uint64_t
     }
     if (!src.readable) {
       pipes.give(pipe_);  // nothing in flight: an idle direction holds no pipe
+      return Result::Blocked;
+    }
+    if (movedThisRun_ >= kBudget) {
+      yielded_ = true;
       return Result::Blocked;
     }
     size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, kSpliceChunk));
@@ -172,6 +181,7 @@ StreamPump::Result StreamPump::copyLoop(Endpoint& src, Endpoint& dst, uint64_t& 
     if (!buffer.empty()) {
       size_t n = flushBuffer(dst, remaining);
       remaining -= n;
+      movedThisRun_ += n;
       counters.add(Counter::relay_copy_bytes, n);
       if (dst.failed) return Result::Failed;
       if (!buffer.empty() && remaining > 0) return Result::Blocked;
@@ -183,6 +193,10 @@ StreamPump::Result StreamPump::copyLoop(Endpoint& src, Endpoint& dst, uint64_t& 
       buffer.release();
       return Result::Blocked;
     }
+    if (movedThisRun_ >= kBudget) {
+      yielded_ = true;
+      return Result::Blocked;
+    }
     size_t cap = static_cast<size_t>(std::min<uint64_t>(remaining, kCopyCap));
     // Read no more than the limit: bytes past it belong to the next message.
     size_t room = buffer.prepare(std::min(cap, Buffer::kChunk), kCopyCap);
@@ -191,7 +205,7 @@ StreamPump::Result StreamPump::copyLoop(Endpoint& src, Endpoint& dst, uint64_t& 
     if (n > 0) {
       buffer.commit(static_cast<size_t>(n));
       src.bytesRead += static_cast<uint64_t>(n);
-      if (static_cast<size_t>(n) < room) src.readable = false;  // drained (see readInto)
+      if (static_cast<size_t>(n) < room && !src.peerHup) src.readable = false;  // see readInto
     } else if (n == 0) {
       src.readEof = true;
     } else if (errno == EAGAIN) {

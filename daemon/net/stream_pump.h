@@ -53,6 +53,12 @@ class StreamPump {
   size_t flushBuffer(Endpoint& dst, uint64_t limit);
 
   bool hasPending() const { return !buffer.empty() || pipe_.bytes > 0; }
+  // The last run() stopped because it moved its per-wakeup budget, not because a side would
+  // block: the caller must run it again soon (EventLoop::runSoon), or the edge is lost.
+  bool yielded() const { return yielded_; }
+
+  // Bytes one run() may move before yielding, so one fast connection cannot hold its worker.
+  static constexpr uint64_t kBudget = 256 * 1024;
   void releaseIdle(PipePool& pipes);  // returns an empty pipe and frees an empty buffer
   void discard(PipePool& pipes);      // connection closing: drop everything in flight
 
@@ -64,7 +70,9 @@ class StreamPump {
   Result copyLoop(Endpoint& src, Endpoint& dst, uint64_t& remaining, CounterBlock& counters);
 
   Pipe pipe_;
-  bool spliceBroken_ = false;  // splice refused these fds (EINVAL): stay on the copy path
+  bool spliceBroken_ = false;
+  bool yielded_ = false;
+  uint64_t movedThisRun_ = 0;  // splice refused these fds (EINVAL): stay on the copy path
 };
 
 }  // namespace tollgate::net

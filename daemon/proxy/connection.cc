@@ -109,6 +109,7 @@ void Connection::start() {
 void Connection::advance() {
   // Callbacks may re-enter (an event handler runs the state machine that writes to the other
   // socket); run the machine once more instead of recursing.
+  if (phase_ == Phase::Closed) return;  // late events of this batch, or a runSoon call
   if (inAdvance_) {
     advanceAgain_ = true;
     return;
@@ -161,6 +162,10 @@ void Connection::advance() {
       setDeadline(config_->limits.idleTimeout);
   } while (advanceAgain_);
   inAdvance_ = false;
+  // A relay that spent its budget has more to move but will get no new edge: come back after
+  // the other connections of this batch had their turn.
+  if ((phase_ == Phase::Tunnel || phase_ == Phase::Http) && (up_.yielded() || down_.yielded()))
+    ctx_.loop.runSoon(&clientSide_);
 }
 
 void Connection::sniff() {
@@ -415,6 +420,7 @@ void Connection::close() {
   }
   up_.discard(ctx_.pipes);
   down_.discard(ctx_.pipes);
+  upstreamState_ = UpstreamState::None;
   if (limiterHeld_) {
     ctx_.limiter.release(client_);
     limiterHeld_ = false;

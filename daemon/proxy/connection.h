@@ -71,7 +71,7 @@ class Connection final : public Deletable {
   // Relays a chunked body: returns true when the last chunk and trailers were forwarded.
   bool httpPumpChunked(net::StreamPump& pump, net::Endpoint& src, net::Endpoint& dst,
                        inspect::ChunkedDecoder& decoder, size_t& validated, bool& error);
-  bool upstreamReusable() const;
+  bool upstreamReusable();  // may peek at the socket
 
   void sendAndClose(std::string response);  // proxy-generated reply, then close
   void logRecord(uint64_t unsentReply = 0);  // unsentReply: proxy reply bytes still to send

@@ -4,8 +4,11 @@
 // (the proxy is invisible) unless Via / X-Forwarded-For are configured; bodies are relayed with
 // their framing validated: Content-Length bodies by splice when large, chunked bodies through
 // the ChunkedDecoder.
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 #include "daemon/log/log_format.h"
 #include "daemon/proxy/connection.h"
@@ -99,9 +102,19 @@ void Connection::httpReject(int status, const char* note) {
   advanceAgain_ = true;
 }
 
-bool Connection::upstreamReusable() const {
-  const auto& u = upstreamSide_.ep;
-  return upstreamState_ != UpstreamState::None && !u.peerHup && !u.readEof && !u.failed;
+bool Connection::upstreamReusable() {
+  auto& u = upstreamSide_.ep;
+  if (upstreamState_ == UpstreamState::None || u.peerHup || u.readEof || u.failed) return false;
+  if (upstreamState_ == UpstreamState::Connecting || !u.readable) return true;
+  // Something may have arrived while idle (an edge set `readable`): an origin that talks out of
+  // turn would desynchronise the next exchange, a FIN means it is gone. Peek, do not consume.
+  char byte;
+  ssize_t n = recv(u.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && errno == EAGAIN) {
+    u.readable = false;
+    return true;
+  }
+  return false;
 }
 
 void Connection::httpAdvance() {
@@ -119,9 +132,9 @@ void Connection::httpAdvance() {
     if (phase_ != Phase::Http) return;
     if (respState_ == ResponseState::Head || respState_ == ResponseState::Body) httpReadResponse();
     if (phase_ != Phase::Http) return;
-    if (respState_ == ResponseState::Done &&
-        (reqState_ == RequestState::Done || !reqKeepAlive_ || !respKeepAlive_))
-      httpFinishExchange();
+    // A final response before the request body was all sent (413, 401...): the exchange is over
+    // and the connection cannot be reused; httpFinishExchange closes it (lingering).
+    if (respState_ == ResponseState::Done) httpFinishExchange();
     if (reqBefore == reqState_ && respBefore == respState_) return;
   }
 }
@@ -218,7 +231,9 @@ bool Connection::httpPumpChunked(net::StreamPump& pump, net::Endpoint& src, net:
                                  inspect::ChunkedDecoder& decoder, size_t& validated, bool& error) {
   bool finished = false;
   while (true) {
-    if (!finished && validated < pump.buffer.size()) {
+    // Fed even with nothing new: a decoder that reached Done says so again (consumed 0), so a
+    // body whose last bytes needed a second flush still completes.
+    if (!finished) {
       auto r = decoder.feed(pump.buffer.view().substr(validated));
       validated += r.consumed;
       if (r.state == inspect::ParseState::Error) {
@@ -333,6 +348,8 @@ void Connection::httpReadResponse() {
     respHeadSent_ = true;
     if (respInterim_) {
       respState_ = ResponseState::Head;  // the final response follows
+      // It may already be in the buffer (103 + 200 in one segment): no new edge will announce it.
+      if (!down_.buffer.empty()) advanceAgain_ = true;
       return;
     }
     if (record_.status == 101) {
@@ -367,6 +384,12 @@ void Connection::httpFinishExchange() {
   if (!keepAlive) {
     sendAndClose(std::string());
     return;
+  }
+  // Bytes the origin sent past the end of its response would be read as the next response and
+  // shift every later answer by one: never reuse such an upstream connection (HAProxy does the same).
+  if (!down_.buffer.empty()) {
+    ctx_.counters.add(Counter::upstream_bad_response);
+    resetUpstream();
   }
   reqState_ = RequestState::Head;
   respState_ = ResponseState::Idle;

@@ -117,8 +117,12 @@ void Worker::acceptFrom(int listenFd) {
     int fd = accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE)
-        diag::warning("accept4: out of file descriptors; raise LimitNOFILE or lower max_connections");
+      if (errno == EMFILE || errno == ENFILE) {
+        // The backlog is not drained, so no new edge will come for it: the sweep retries.
+        if (!acceptPaused_)
+          diag::warning("accept4: out of file descriptors; raise LimitNOFILE or lower max_connections");
+        acceptPaused_ = true;
+      }
       return;  // EAGAIN: drained (edge-triggered)
     }
     ctx_.counters.add(Counter::connections_accepted);
@@ -152,6 +156,11 @@ void Worker::acceptFrom(int listenFd) {
 
 void Worker::sweep() {
   int64_t now = ctx_.loop.nowMs();
+  if (acceptPaused_ && !ctx_.draining) {
+    acceptPaused_ = false;
+    for (auto& l : listeners_)
+      if (l.fd >= 0) acceptFrom(l.fd);
+  }
   for (auto* c = ctx_.connections; c;) {
     auto* next = c->next;  // checkDeadline may close (unlink) c
     c->checkDeadline(now);

@@ -44,6 +44,7 @@ class Worker {
   std::vector<uint8_t> portClass_;  // dst port → PortClass + 1; 0 = not intercepted
   std::thread thread_;
   int64_t drainDeadlineMs_ = 0;
+  bool acceptPaused_ = false;  // accept4 hit EMFILE: the sweep retries the listeners
 };
 
 }  // namespace tollgate::proxy
