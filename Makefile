@@ -66,7 +66,8 @@ install: build
 	[ -e $(DESTDIR)/etc/tollgate/tollgate.conf ] || \
 	  install -m 0644 daemon/config/default.conf $(DESTDIR)/etc/tollgate/tollgate.conf
 	install -d $(DESTDIR)/lib/systemd/system
-	install -m 0644 systemd/tollgated.service $(DESTDIR)/lib/systemd/system/
+	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' systemd/tollgated.service > $(DESTDIR)/lib/systemd/system/tollgated.service
+	chmod 0644 $(DESTDIR)/lib/systemd/system/tollgated.service
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-fuzz
