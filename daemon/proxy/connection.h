@@ -13,6 +13,7 @@
 #include "daemon/inspect/chunked_decoder.h"
 #include "daemon/log/decision_record.h"
 #include "daemon/net/stream_pump.h"
+#include "daemon/proxy/message_relay.h"
 #include "daemon/proxy/worker_context.h"
 
 namespace tollgate::proxy {
@@ -68,9 +69,6 @@ class Connection final : public Deletable {
   void httpFinishExchange();
   void httpReject(int status, const char* note);
   void httpStartRecord(const inspect::RequestHead& head);
-  // Relays a chunked body: returns true when the last chunk and trailers were forwarded.
-  bool httpPumpChunked(net::StreamPump& pump, net::Endpoint& src, net::Endpoint& dst,
-                       inspect::ChunkedDecoder& decoder, size_t& validated, bool& error);
   bool upstreamReusable();  // may peek at the socket
 
   void sendAndClose(std::string response);  // proxy-generated reply, then close
@@ -112,25 +110,15 @@ class Connection final : public Deletable {
 
   // HTTP exchange state.
   RequestState reqState_ = RequestState::Head;
+  MessageRelay request_;   // client → upstream
+  MessageRelay response_;  // upstream → client
   ResponseState respState_ = ResponseState::Idle;
-  inspect::BodyFraming reqFraming_ = inspect::BodyFraming::None;
-  inspect::BodyFraming respFraming_ = inspect::BodyFraming::None;
-  uint64_t reqRemaining_ = 0;
-  uint64_t respRemaining_ = 0;
-  inspect::ChunkedDecoder reqChunked_;
-  inspect::ChunkedDecoder respChunked_;
   std::string reqMethod_;
   bool reqKeepAlive_ = true;
   bool reqUpgrade_ = false;
   bool respKeepAlive_ = true;
   bool headSeenFirstByte_ = false;
-  bool reqHeadSent_ = false;   // chunked: the head part of reqRemaining_ is done
-  bool respHeadSent_ = false;
   bool respInterim_ = false;   // forwarding a 1xx interim response
-  size_t reqValidated_ = 0;    // chunked bytes checked by the decoder, not yet forwarded
-  size_t respValidated_ = 0;
-  size_t reqParsedUpTo_ = 0;   // bytes of the pending request head already parsed (NeedMore)
-  size_t respParsedUpTo_ = 0;
   uint64_t exchangeUpStart_ = 0;    // client bytes read before this exchange
   uint64_t exchangeDownStart_ = 0;  // client bytes written before this exchange
 };

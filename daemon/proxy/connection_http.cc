@@ -17,8 +17,6 @@
 namespace tollgate::proxy {
 
 namespace {
-constexpr uint64_t kSpliceThreshold = 16 * 1024;  // below this, buffered copies are cheaper
-
 std::string lowerHost(std::string_view host) {
   // Drop the port, keep brackets off IPv6 literals, lower-case.
   std::string h(host);
@@ -149,7 +147,7 @@ bool Connection::httpReadRequestHead() {
   auto state = inspect::ParseState::NeedMore;
   // Parse what is buffered (pipelined requests) before reading more.
   while (true) {
-    if (!up_.buffer.empty() && worthParsing(up_.buffer.view(), reqParsedUpTo_, httpLimits.maxHead)) {
+    if (!up_.buffer.empty() && worthParsing(up_.buffer.view(), request_.parsedUpTo, httpLimits.maxHead)) {
       state = inspect::parseRequestHead(up_.buffer.view(), httpLimits, head, err);
       if (state != inspect::ParseState::NeedMore) break;
     }
@@ -173,7 +171,7 @@ bool Connection::httpReadRequestHead() {
     httpReject(400, inspect::toString(err));
     return false;
   }
-  reqParsedUpTo_ = 0;
+  request_.parsedUpTo = 0;
   ctx_.counters.add(Counter::http_requests);
   httpStartRecord(head);
 
@@ -197,7 +195,6 @@ bool Connection::httpReadRequestHead() {
   ctx_.counters.add(Counter::decisions_allow);
 
   reqMethod_ = record_.method;
-  reqFraming_ = head.framing;
   reqKeepAlive_ = head.keepAlive;
   reqUpgrade_ = head.upgrade;
   size_t headLength = head.headLength;
@@ -209,14 +206,10 @@ bool Connection::httpReadRequestHead() {
     up_.buffer.replacePrefix(headLength, rewritten);
     headLength = rewritten.size();
   }
-  reqRemaining_ = headLength + (reqFraming_ == inspect::BodyFraming::ContentLength ? head.contentLength : 0);
-  reqHeadSent_ = false;
-  reqChunked_.reset();
-  reqValidated_ = 0;
+  request_.start(head.framing, headLength, head.contentLength);
   reqState_ = RequestState::Body;
   respState_ = ResponseState::Head;
-  respParsedUpTo_ = 0;
-  respHeadSent_ = false;
+  response_.parsedUpTo = 0;
   respInterim_ = false;
   headSeenFirstByte_ = false;
   setDeadline(limits.idleTimeout);
@@ -227,61 +220,17 @@ bool Connection::httpReadRequestHead() {
   return true;
 }
 
-bool Connection::httpPumpChunked(net::StreamPump& pump, net::Endpoint& src, net::Endpoint& dst,
-                                 inspect::ChunkedDecoder& decoder, size_t& validated, bool& error) {
-  bool finished = false;
-  while (true) {
-    // Fed even with nothing new: a decoder that reached Done says so again (consumed 0), so a
-    // body whose last bytes needed a second flush still completes.
-    if (!finished) {
-      auto r = decoder.feed(pump.buffer.view().substr(validated));
-      validated += r.consumed;
-      if (r.state == inspect::ParseState::Error) {
-        error = true;
-        return false;
-      }
-      finished = r.state == inspect::ParseState::Done;
-    }
-    size_t n = pump.flushBuffer(dst, validated);
-    validated -= n;
-    ctx_.counters.add(Counter::relay_copy_bytes, n);
-    if (dst.failed) {
-      error = true;
-      return false;
-    }
-    if (validated > 0) return false;  // dst would block
-    if (finished) return true;
-    if (src.readInto(pump.buffer, 64 * 1024) == 0) {
-      if (src.readEof || src.failed) error = true;  // body cut short
-      return false;
-    }
-  }
-}
-
 void Connection::httpForwardRequest() {
   auto& c = clientSide_.ep;
   auto& u = upstreamSide_.ep;
-  if (!reqHeadSent_ || reqFraming_ != inspect::BodyFraming::Chunked) {
-    bool useSplice = reqRemaining_ > up_.buffer.size() + kSpliceThreshold;
-    auto r = up_.run(c, u, reqRemaining_, useSplice, ctx_.pipes, ctx_.counters);
-    if (r == net::StreamPump::Result::Failed) return close();
-    if (r == net::StreamPump::Result::SrcEnded) {
+  switch (request_.run(up_, c, u, ctx_.pipes, ctx_.counters)) {
+    case MessageRelay::Step::Blocked: return;
+    case MessageRelay::Step::Done: reqState_ = RequestState::Done; return;
+    case MessageRelay::Step::SrcEnded:
       record_.note = "client_closed_mid_request";
       return close();
-    }
-    if (r != net::StreamPump::Result::LimitReached) return;
-    reqHeadSent_ = true;
-    if (reqFraming_ != inspect::BodyFraming::Chunked) {
-      reqState_ = RequestState::Done;
-      return;
-    }
-  }
-  bool error = false;
-  if (httpPumpChunked(up_, c, u, reqChunked_, reqValidated_, error)) {
-    reqState_ = RequestState::Done;
-  } else if (error) {
-    if (c.readEof || c.failed || u.failed) close();
-    else httpReject(400, "bad chunked request body");
+    case MessageRelay::Step::Failed: return close();
+    case MessageRelay::Step::BadChunk: return httpReject(400, "bad chunked request body");
   }
 }
 
@@ -296,7 +245,7 @@ void Connection::httpReadResponse() {
     inspect::HttpError err = inspect::HttpError::None;
     auto state = inspect::ParseState::NeedMore;
     while (true) {
-      if (!down_.buffer.empty() && worthParsing(down_.buffer.view(), respParsedUpTo_, httpLimits.maxHead)) {
+      if (!down_.buffer.empty() && worthParsing(down_.buffer.view(), response_.parsedUpTo, httpLimits.maxHead)) {
         state = inspect::parseResponseHead(down_.buffer.view(), reqMethod_, httpLimits, head, err);
         if (state != inspect::ParseState::NeedMore) break;
       }
@@ -314,68 +263,47 @@ void Connection::httpReadResponse() {
       httpReject(502, std::string("bad response from upstream: ").append(inspect::toString(err)).c_str());
       return;
     }
-    respParsedUpTo_ = 0;
     respInterim_ = head.status >= 100 && head.status < 200 && head.status != 101;
     if (respInterim_) ctx_.counters.add(Counter::http_continue);
     record_.status = head.status;
     auto ct = inspect::findHeader(head.headers, "content-type");
     record_.contentType.assign(ct.data(), ct.size());
-    respFraming_ = respInterim_ ? inspect::BodyFraming::None : head.framing;
     respKeepAlive_ = head.keepAlive;
-    respRemaining_ = head.headLength +
-                     (respFraming_ == inspect::BodyFraming::ContentLength ? head.contentLength : 0);
-    if (respFraming_ == inspect::BodyFraming::UntilClose) respRemaining_ = net::StreamPump::kUnlimited;
-    respHeadSent_ = false;
-    respChunked_.reset();
-    respValidated_ = 0;
+    response_.start(respInterim_ ? inspect::BodyFraming::None : head.framing, head.headLength,
+                    head.contentLength);
     respState_ = ResponseState::Body;
   }
-  // Body (including the head bytes still in the buffer).
-  if (!respHeadSent_ || respFraming_ != inspect::BodyFraming::Chunked) {
-    bool useSplice = respRemaining_ > down_.buffer.size() + kSpliceThreshold;
-    auto r = down_.run(u, c, respRemaining_, useSplice, ctx_.pipes, ctx_.counters);
-    if (r == net::StreamPump::Result::Failed) return close();
-    if (r == net::StreamPump::Result::SrcEnded) {
-      if (respFraming_ != inspect::BodyFraming::UntilClose) {
-        record_.note = "upstream_closed_mid_response";
-        return close();
-      }
-      respKeepAlive_ = false;
-      respState_ = ResponseState::Done;
-      return;
-    }
-    if (r != net::StreamPump::Result::LimitReached) return;
-    respHeadSent_ = true;
-    if (respInterim_) {
-      respState_ = ResponseState::Head;  // the final response follows
-      // It may already be in the buffer (103 + 200 in one segment): no new edge will announce it.
-      if (!down_.buffer.empty()) advanceAgain_ = true;
-      return;
-    }
-    if (record_.status == 101) {
-      if (!reqUpgrade_) {
-        httpReject(502, "101 without an upgrade request");
-        return;
-      }
-      // WebSocket and friends: from here on the bytes are opaque.
-      ctx_.counters.add(Counter::http_upgrades);
-      record_.note = "upgrade";
-      phase_ = Phase::Tunnel;
-      advanceAgain_ = true;
-      return;
-    }
-    if (respFraming_ != inspect::BodyFraming::Chunked) {
-      respState_ = ResponseState::Done;
-      return;
-    }
+  // Head (still in the buffer) and body.
+  switch (response_.run(down_, u, c, ctx_.pipes, ctx_.counters)) {
+    case MessageRelay::Step::Blocked: return;
+    case MessageRelay::Step::SrcEnded:
+      record_.note = "upstream_closed_mid_response";
+      return close();
+    case MessageRelay::Step::Failed: return close();
+    case MessageRelay::Step::BadChunk:
+      record_.note = "bad_chunked_response";
+      return close();
+    case MessageRelay::Step::Done: break;
   }
-  bool error = false;
-  if (httpPumpChunked(down_, u, c, respChunked_, respValidated_, error)) {
-    respState_ = ResponseState::Done;
-  } else if (error) {
-    record_.note = "bad_chunked_response";
-    close();
+  if (respInterim_) {
+    respState_ = ResponseState::Head;  // the final response follows
+    // It may already be in the buffer (103 + 200 in one segment): no new edge will announce it.
+    if (!down_.buffer.empty()) advanceAgain_ = true;
+    return;
   }
+  if (record_.status == 101) {
+    if (!reqUpgrade_) {
+      httpReject(502, "101 without an upgrade request");
+      return;
+    }
+    // WebSocket and friends: from here on the bytes are opaque.
+    ctx_.counters.add(Counter::http_upgrades);
+    record_.note = "upgrade";
+    phase_ = Phase::Tunnel;
+    advanceAgain_ = true;
+    return;
+  }
+  respState_ = ResponseState::Done;
 }
 
 void Connection::httpFinishExchange() {

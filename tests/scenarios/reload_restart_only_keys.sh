@@ -11,7 +11,8 @@ sed -i 's/^listen_port = .*/listen_port = 3199/; t; s/^\[gateway\]$/[gateway]\nl
 grep -q '^listen_port = 3199' "$TG_CONF" || fail "could not edit the config"
 reply=$(tgctl --json reload) || fail "reload failed: $reply"
 assert_match 'listen_port' "$reply" "reload reply naming the restart-only key"
-gw nft list table inet tollgate | grep -q 'tproxy ip to :3129' || fail "ruleset no longer points at the running listener"
+gw nft list table inet tollgate >"$OUT/table" 2>&1 || fail "nft list failed: $(cat "$OUT/table")"
+grep -q 'tproxy ip to :3129' "$OUT/table" || fail "ruleset no longer points at the running listener: $(cat "$OUT/table")"
 client curl -sS -m 5 -o /dev/null http://10.77.2.2/1k || fail "curl after reload failed"
 wait_for counter_ge http_requests 2
 pass
