@@ -254,13 +254,19 @@ void validate(Config& c, const std::string& source, const std::map<std::string, 
 
 }  // namespace
 
-Millis parseDuration(const std::string& text) {
+namespace {
+// "250ms" → {250, "ms"}; the number part is required.
+std::pair<uint64_t, std::string> numberAndUnit(const std::string& text, uint64_t max, const char* example) {
   auto t = lower(trim(text));
   size_t i = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  if (i == 0) throw ConfigError("'" + text + "' is not a duration (e.g. 250ms, 5s, 2m, 1h)");
-  uint64_t n = parseUnsigned(t.substr(0, i), 1ull << 40);
-  auto unit = t.substr(i);
+  if (i == 0) throw ConfigError("'" + text + "' is not " + example);
+  return {parseUnsigned(t.substr(0, i), max), t.substr(i)};
+}
+}  // namespace
+
+Millis parseDuration(const std::string& text) {
+  auto [n, unit] = numberAndUnit(text, 1ull << 40, "a duration (e.g. 250ms, 5s, 2m, 1h)");
   uint64_t mult;
   if (unit == "ms") mult = 1;
   else if (unit == "s" || unit.empty()) mult = 1000;
@@ -272,12 +278,7 @@ Millis parseDuration(const std::string& text) {
 }
 
 uint64_t parseSize(const std::string& text) {
-  auto t = lower(trim(text));
-  size_t i = 0;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  if (i == 0) throw ConfigError("'" + text + "' is not a size (e.g. 512, 64K, 10M, 4G)");
-  uint64_t n = parseUnsigned(t.substr(0, i), 1ull << 50);
-  auto unit = t.substr(i);
+  auto [n, unit] = numberAndUnit(text, 1ull << 50, "a size (e.g. 512, 64K, 10M, 4G)");
   if (unit == "" || unit == "b") return n;
   if (unit == "k" || unit == "kb") return n << 10;
   if (unit == "m" || unit == "mb") return n << 20;

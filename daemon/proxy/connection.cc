@@ -231,11 +231,7 @@ void Connection::decideOpaque(const char* proto, std::string sni, const char* no
   if (verdict.action == filters::Action::Block) {
     ctx_.counters.add(Counter::decisions_block);
     // No upstream connection is opened for a blocked flow; the client sees a reset.
-    logRecord();
-    auto fd = clientSide_.ep.fd;
-    ctx_.loop.remove(fd);
-    clientSide_.ep.fd = -1;
-    resetAndClose(fd);
+    resetOnClose_ = true;
     close();
     return;
   }
@@ -282,11 +278,7 @@ void Connection::onConnectFailed(int err, bool timedOut) {
     return;
   }
   record_.note = note;
-  logRecord();
-  auto fd = clientSide_.ep.fd;
-  ctx_.loop.remove(fd);
-  clientSide_.ep.fd = -1;
-  resetAndClose(fd);
+  resetOnClose_ = true;  // TLS and opaque TCP: a reset is the honest "origin unreachable"
   close();
 }
 

@@ -68,6 +68,7 @@ class Connection final : public Deletable {
   void httpReadResponse();
   void httpFinishExchange();
   void httpReject(int status, const char* note);
+  void httpOpenRecord();  // a fresh decision record for the next exchange
   void httpStartRecord(const inspect::RequestHead& head);
   bool upstreamReusable();  // may peek at the socket
 

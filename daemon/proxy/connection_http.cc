@@ -40,6 +40,20 @@ bool worthParsing(std::string_view buffered, size_t& parsedUpTo, size_t maxHead)
   return worth;
 }
 
+// Parses the head at the start of `buffer`, reading more from `src` while it is incomplete.
+// Buffered bytes are parsed first (pipelined requests). NeedMore: wait for the next event.
+template <typename Head, typename Parse>
+inspect::ParseState readHead(net::Buffer& buffer, net::Endpoint& src, size_t& parsedUpTo,
+                             size_t maxHead, Head& head, inspect::HttpError& err, Parse parse) {
+  while (true) {
+    if (!buffer.empty() && worthParsing(buffer.view(), parsedUpTo, maxHead)) {
+      auto state = parse(buffer.view(), head, err);
+      if (state != inspect::ParseState::NeedMore) return state;
+    }
+    if (src.readInto(buffer, maxHead + 1) == 0) return inspect::ParseState::NeedMore;
+  }
+}
+
 // The head with Via / X-Forwarded-For appended (only when configured).
 std::string rewriteHead(std::string_view raw, size_t headLength, const std::string& extra) {
   // raw ends with CRLF CRLF; insert before the final CRLF.
@@ -50,7 +64,7 @@ std::string rewriteHead(std::string_view raw, size_t headLength, const std::stri
 }
 }  // namespace
 
-void Connection::httpStartRecord(const inspect::RequestHead& head) {
+void Connection::httpOpenRecord() {
   record_ = log::DecisionRecord{};
   record_.startUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
@@ -58,6 +72,13 @@ void Connection::httpStartRecord(const inspect::RequestHead& head) {
   record_.destination = destination_;
   record_.mac = mac_;
   record_.proto = "http";
+  recordOpen_ = true;
+  exchangeUpStart_ = bytesToUpstream();
+  exchangeDownStart_ = clientSide_.ep.bytesWritten;
+}
+
+void Connection::httpStartRecord(const inspect::RequestHead& head) {
+  httpOpenRecord();
   record_.method = std::string(head.method);
   record_.host = lowerHost(head.host);
   if (!head.target.empty() && head.target[0] == '/') {
@@ -67,24 +88,10 @@ void Connection::httpStartRecord(const inspect::RequestHead& head) {
   } else {
     record_.url = std::string(head.target);
   }
-  recordOpen_ = true;
-  exchangeUpStart_ = bytesToUpstream();
-  exchangeDownStart_ = clientSide_.ep.bytesWritten;
 }
 
 void Connection::httpReject(int status, const char* note) {
-  if (!recordOpen_) {
-    record_ = log::DecisionRecord{};
-    record_.startUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
-    record_.client = client_;
-    record_.destination = destination_;
-    record_.mac = mac_;
-    record_.proto = "http";
-    recordOpen_ = true;
-    exchangeUpStart_ = bytesToUpstream();
-    exchangeDownStart_ = clientSide_.ep.bytesWritten;
-  }
+  if (!recordOpen_) httpOpenRecord();  // rejected before a head could be parsed
   if (status == 400) ctx_.counters.add(Counter::http_bad_request);
   record_.status = status;
   if (status == 400 || status == 408) record_.action = "error";
@@ -144,18 +151,13 @@ bool Connection::httpReadRequestHead() {
   httpLimits.maxHead = limits.maxHeadSize;
   inspect::RequestHead head;
   inspect::HttpError err = inspect::HttpError::None;
-  auto state = inspect::ParseState::NeedMore;
-  // Parse what is buffered (pipelined requests) before reading more.
-  while (true) {
-    if (!up_.buffer.empty() && worthParsing(up_.buffer.view(), request_.parsedUpTo, httpLimits.maxHead)) {
-      state = inspect::parseRequestHead(up_.buffer.view(), httpLimits, head, err);
-      if (state != inspect::ParseState::NeedMore) break;
-    }
-    if (c.readInto(up_.buffer, limits.maxHeadSize + 1) == 0) break;
-    if (!headSeenFirstByte_) {
-      headSeenFirstByte_ = true;
-      setDeadline(limits.requestTimeout);
-    }
+  auto state = readHead(up_.buffer, c, request_.parsedUpTo, httpLimits.maxHead, head, err,
+                        [&](std::string_view in, inspect::RequestHead& h, inspect::HttpError& e) {
+                          return inspect::parseRequestHead(in, httpLimits, h, e);
+                        });
+  if (!headSeenFirstByte_ && !up_.buffer.empty()) {
+    headSeenFirstByte_ = true;
+    setDeadline(limits.requestTimeout);
   }
   if (state == inspect::ParseState::NeedMore) {
     if (c.readEof || c.failed) {
@@ -243,14 +245,10 @@ void Connection::httpReadResponse() {
     httpLimits.maxHead = limits.maxHeadSize;
     inspect::ResponseHead head;
     inspect::HttpError err = inspect::HttpError::None;
-    auto state = inspect::ParseState::NeedMore;
-    while (true) {
-      if (!down_.buffer.empty() && worthParsing(down_.buffer.view(), response_.parsedUpTo, httpLimits.maxHead)) {
-        state = inspect::parseResponseHead(down_.buffer.view(), reqMethod_, httpLimits, head, err);
-        if (state != inspect::ParseState::NeedMore) break;
-      }
-      if (u.readInto(down_.buffer, limits.maxHeadSize + 1) == 0) break;
-    }
+    auto state = readHead(down_.buffer, u, response_.parsedUpTo, httpLimits.maxHead, head, err,
+                          [&](std::string_view in, inspect::ResponseHead& h, inspect::HttpError& e) {
+                            return inspect::parseResponseHead(in, reqMethod_, httpLimits, h, e);
+                          });
     if (state == inspect::ParseState::NeedMore) {
       if (u.readEof || u.failed) {
         ctx_.counters.add(Counter::upstream_bad_response);
