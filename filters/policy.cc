@@ -6,6 +6,8 @@ const char* toString(Action a) {
   switch (a) {
     case Action::Allow: return "allow";
     case Action::Block: return "block";
+    case Action::Log: return "log";
+    case Action::Redirect: return "redirect";
   }
   return "unknown";
 }

@@ -17,7 +17,10 @@
 namespace tollgate::filters {
 
 enum class Protocol { Http, Tls, Tcp };
-enum class Action { Allow, Block };
+// Allow: relay. Block: HTTP 403 page (or 302 to block_redirect), TLS alert or reset, TCP reset.
+// Log: relay, and the decision line says "log". Redirect: HTTP 302 to [filter] block_redirect
+// (TLS and TCP are blocked: there is nothing to redirect without decrypting).
+enum class Action { Allow, Block, Log, Redirect };
 
 struct PolicyRequest {
   Protocol protocol = Protocol::Tcp;
@@ -26,12 +29,20 @@ struct PolicyRequest {
   std::optional<std::array<uint8_t, 6>> mac;
   std::string_view host;    // HTTP Host (lower-case, no port) or TLS SNI
   std::string_view method;  // HTTP only
-  std::string_view url;     // HTTP only: absolute URL
+  std::string_view url;     // HTTP only: absolute URL ("http://host/path?query")
+  bool hasEch = false;      // TLS: the ClientHello carries encrypted_client_hello
+  int64_t unixTime = 0;     // when the flow started (seconds); 0 = now (the engine's clock)
 };
 
 struct Verdict {
   Action action = Action::Allow;
-  std::string rule;  // the rule that decided, for the log ("default" when none matched)
+  std::string rule;      // the rule that decided, for the log ("default" when none matched)
+  std::string list;      // the list whose entry matched; empty for a default decision
+  std::string category;  // the list's category (UT1 folder name, else the list name)
+  std::string group;     // the client's group
+  std::string entry;     // the matching entry, as "file:line: entry" (for explain and pages)
+  // HTTP only, with Action::Allow: safe search asks the client to go to this URL instead (302).
+  std::string safeSearchUrl;
 };
 
 class Policy {
