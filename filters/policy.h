@@ -56,7 +56,11 @@ using PolicyPtr = std::shared_ptr<const Policy>;
 // is still logged under the rule name "default".
 class AllowAllPolicy final : public Policy {
  public:
-  Verdict decide(const PolicyRequest&) const override { return {Action::Allow, "default"}; }
+  Verdict decide(const PolicyRequest&) const override {
+    Verdict v;
+    v.rule = "default";
+    return v;
+  }
 };
 
 const char* toString(Action a);
