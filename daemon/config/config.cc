@@ -211,6 +211,19 @@ const std::vector<OptionSpec>& optionTable() {
            throw ConfigError("'" + v + "' is not one of debug|info|warning|error");
          c.log.level = l;
        }},
+      {"filter", "tls_block",
+       [](C& c, S v) {
+         c.filter.tlsBlock = parseEnum<TlsBlock>(v, {{"alert", TlsBlock::Alert}, {"reset", TlsBlock::Reset}});
+       }},
+      {"filter", "block_page", [](C& c, S v) { c.filter.blockPage = v; }},
+      {"filter", "block_redirect",
+       [](C& c, S v) {
+         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+           throw ConfigError("block_redirect must be an http:// or https:// URL");
+         c.filter.blockRedirect = v;
+       }},
+      {"filter", "never_block", [](C& c, S v) { c.filter.neverBlock = splitList(v); }},
+      {"filter", "admin_contact", [](C& c, S v) { c.filter.adminContact = v; }},
       {"control", "socket",
        [](C& c, S v) {
          if (v.empty() || v[0] != '/') throw ConfigError("socket must be an absolute path");
@@ -218,6 +231,21 @@ const std::vector<OptionSpec>& optionTable() {
        }},
   };
   return table;
+}
+
+// Sections that may appear many times as [kind.NAME], and the keys each accepts. Values are
+// checked by filters/ when the policy is built (it reports file:line the same way).
+const std::map<std::string, std::set<std::string>> kNamedKinds = {
+    {"list", {"format", "path"}},
+    {"schedule", {"days", "hours"}},
+    {"group", {"clients", "rules", "default", "safe_search", "block_ech"}},
+};
+
+bool validSectionName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
 }
 
 // Cross-key checks that no single setter can make. `lines` maps "section.key" to the line that
@@ -304,6 +332,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
   auto applyText = [&](const std::string& body, const std::string& name, std::set<std::string>* setKeys) {
     std::istringstream in(body);
     std::string raw, section;
+    NamedSection* named = nullptr;  // the [kind.NAME] section being read, if any
     int lineNo = 0;
     while (std::getline(in, raw)) {
       ++lineNo;
@@ -312,7 +341,23 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
       if (line.empty() || line[0] == '#' || line[0] == ';') continue;
       if (line[0] == '[') {
         if (line.back() != ']') throw ConfigError(where + "unterminated section header");
-        section = lower(trim(line.substr(1, line.size() - 2)));
+        auto header = trim(line.substr(1, line.size() - 2));
+        named = nullptr;
+        if (auto dot = header.find('.'); dot != std::string::npos && kNamedKinds.count(lower(header.substr(0, dot)))) {
+          if (!setKeys) throw ConfigError(where + "named sections do not belong in the default config");
+          NamedSection ns{lower(header.substr(0, dot)), header.substr(dot + 1), name, lineNo, {}};
+          if (!validSectionName(ns.name))
+            throw ConfigError(where + "bad name '" + ns.name + "' (letters, digits, - and _)");
+          for (auto& other : config->sections)
+            if (other.kind == ns.kind && other.name == ns.name)
+              throw ConfigError(where + "duplicate section [" + header + "] (first at line " +
+                                std::to_string(other.line) + ")");
+          config->sections.push_back(std::move(ns));
+          named = &config->sections.back();
+          section.clear();
+          continue;
+        }
+        section = lower(header);
         if (!sections.count(section)) throw ConfigError(where + "unknown section [" + section + "]");
         continue;
       }
@@ -320,6 +365,14 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
       if (eq == std::string::npos) throw ConfigError(where + "expected 'key = value'");
       auto key = lower(trim(line.substr(0, eq)));
       auto value = trim(line.substr(eq + 1));
+      if (named) {
+        auto& allowed = kNamedKinds.at(named->kind);
+        if (!allowed.count(key))
+          throw ConfigError(where + "unknown key '" + key + "' in [" + named->kind + "." + named->name + "]");
+        if (!named->values.emplace(key, NamedSection::Value{value, lineNo}).second)
+          throw ConfigError(where + "duplicate key '" + key + "' in [" + named->kind + "." + named->name + "]");
+        continue;
+      }
       if (section.empty()) throw ConfigError(where + "key '" + key + "' outside any [section]");
       auto it = byName.find(section + "." + key);
       if (it == byName.end()) throw ConfigError(where + "unknown key '" + key + "' in [" + section + "]");
@@ -337,6 +390,14 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
   std::set<std::string> setKeys;
   if (sourceName != "<default>") applyText(text, sourceName, &setKeys);
   validate(*config, sourceName, keyLines);
+  for (auto& ns : config->sections) {
+    static const std::map<std::string, std::vector<const char*>> required = {
+        {"list", {"format", "path"}}, {"schedule", {"days", "hours"}}, {"group", {}}};
+    for (auto* key : required.at(ns.kind))
+      if (!ns.values.count(key))
+        throw ConfigError(ns.file + ":" + std::to_string(ns.line) + ": [" + ns.kind + "." + ns.name +
+                          "] needs '" + key + "'");
+  }
   return config;
 }
 

@@ -4,6 +4,7 @@
 // swaps it, so a component never sees a half-applied file.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -66,6 +67,32 @@ struct ControlConfig {
   std::string socket;
 };
 
+enum class TlsBlock { Alert, Reset };
+
+// [filter]: how blocks look, and what is never blocked.
+struct FilterConfig {
+  TlsBlock tlsBlock = TlsBlock::Alert;
+  std::string blockPage;      // HTML template path; empty = the built-in page
+  std::string blockRedirect;  // when set, HTTP blocks answer 302 to this URL instead of 403
+  std::vector<std::string> neverBlock;  // hosts and CIDRs always allowed
+  std::string adminContact;   // shown on the block page
+};
+
+// A section of a kind that may appear many times, [list.NAME], [schedule.NAME], [group.NAME]:
+// kept as validated strings with their lines; filters/ turns them into a policy (and reports
+// its own errors with the same file:line).
+struct NamedSection {
+  std::string kind;  // list | schedule | group
+  std::string name;
+  std::string file;
+  int line = 0;
+  struct Value {
+    std::string text;
+    int line = 0;
+  };
+  std::map<std::string, Value> values;
+};
+
 struct Config {
   std::string sourceName;  // file path, or "<default>" for the embedded config
   GatewayConfig gateway;
@@ -73,6 +100,8 @@ struct Config {
   HttpConfig http;
   LogConfig log;
   ControlConfig control;
+  FilterConfig filter;
+  std::vector<NamedSection> sections;  // in file order
 };
 using ConfigPtr = std::shared_ptr<const Config>;
 

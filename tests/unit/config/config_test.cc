@@ -132,3 +132,26 @@ TEST(Config, EveryDefaultKeyIsDocumented) {
   }
   EXPECT_GT(keys, 30);
 }
+
+TEST(Config, NamedSectionsKeepTheirValuesAndLines) {
+  auto c = loadConfigText(
+      "[list.ads]\nformat = hosts\npath = /x/ads.txt\n\n[schedule.nights]\ndays = sun-thu\nhours = 21:00-07:00\n"
+      "[group.kids]\nclients = 02:00:00:00:00:01\nrules = block ads @nights\n[filter]\ntls_block = reset\n",
+      "t.conf");
+  ASSERT_EQ(c->sections.size(), 3u);
+  EXPECT_EQ(c->sections[0].kind, "list");
+  EXPECT_EQ(c->sections[0].name, "ads");
+  EXPECT_EQ(c->sections[0].line, 1);
+  EXPECT_EQ(c->sections[0].values.at("path").text, "/x/ads.txt");
+  EXPECT_EQ(c->sections[0].values.at("path").line, 3);
+  EXPECT_EQ(c->sections[2].values.at("rules").text, "block ads @nights");
+  EXPECT_EQ(c->filter.tlsBlock, TlsBlock::Reset);
+}
+
+TEST(Config, NamedSectionErrors) {
+  EXPECT_EQ(errorOf("[list.ads]\nformat = hosts\nfile = x\n"), "test.conf:3: unknown key 'file' in [list.ads]");
+  EXPECT_EQ(errorOf("[list.ads]\nformat = hosts\n"), "test.conf:1: [list.ads] needs 'path'");
+  EXPECT_EQ(errorOf("[list.a b]\n"), "test.conf:1: bad name 'a b' (letters, digits, - and _)");
+  EXPECT_EQ(errorOf("[group.x]\n[group.x]\n"), "test.conf:2: duplicate section [group.x] (first at line 1)");
+  EXPECT_EQ(errorOf("[filter]\ntls_block = drop\n"), "test.conf:2: tls_block: 'drop' is not one of alert|reset");
+}
