@@ -6,6 +6,7 @@
 #include "daemon/core/event_loop.h"
 #include "daemon/interception.h"
 #include "daemon/log/log_format.h"
+#include "daemon/policy_builder.h"
 #include "filters/policy.h"
 
 #ifndef TOLLGATE_VERSION
@@ -15,9 +16,13 @@
 namespace tollgate {
 
 namespace {
-filters::PolicyPtr buildPolicy(const config::Config&) {
-  // The filter engine plugs in here; a gateway without rules allows and logs everything.
-  return std::make_shared<filters::AllowAllPolicy>();
+// Builds what the workers enforce. Throws (with file:line) on any error, so start fails and a
+// reload keeps the running policy.
+proxy::Enforcement buildEnforcement(const config::Config& config) {
+  proxy::Enforcement e;
+  e.policy = buildPolicy(config);
+  e.responses = proxy::BlockResponses::build(config.filter);
+  return e;
 }
 
 // Keys that only take effect at start: a reload reports them instead of half-applying them.
@@ -60,10 +65,10 @@ void Daemon::start() {
     neighbours_.reset();
   }
 
-  auto policy = buildPolicy(cfg);
+  auto enforcement = buildEnforcement(cfg);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<proxy::Worker>(i, *counters_[i], decisionLog_->queue(i), limiter_,
-                                                       neighbours_.get(), config_, policy));
+                                                       neighbours_.get(), config_, enforcement));
     workers_.back()->openListeners();
   }
   // Listeners first, then the ruleset: the moment traffic is steered here, a socket takes it.
@@ -98,10 +103,10 @@ std::string Daemon::reload() {
     if (next->gateway.manageNftables) {
       if (auto err = installInterception(*next)) throw std::runtime_error("interception: " + *err);
     }
-    auto policy = buildPolicy(*next);
+    auto enforcement = buildEnforcement(*next);
     diag::setLevel(next->log.level);
     decisionLog_->reconfigure(next->log);
-    for (auto& w : workers_) w->reconfigure(next, policy);
+    for (auto& w : workers_) w->reconfigure(next, enforcement);
     config_ = next;
     reloads_.fetch_add(1);
     std::string note;

@@ -30,6 +30,10 @@ namespace tollgate {
   X(http_continue)             /* 100-continue interim responses relayed */                    \
   X(decisions_allow)                                                                           \
   X(decisions_block)                                                                           \
+  X(decisions_log)             /* allowed by a "log" rule */                                    \
+  X(decisions_redirect)        /* a "redirect" rule sent the client elsewhere */              \
+  X(safe_search_redirects)     /* a search URL answered with its safe-mode URL (302) */       \
+  X(tls_block_alerts)          /* blocked TLS answered with an access_denied alert */          \
   X(upstream_connect_ok)                                                                       \
   X(upstream_connect_fail)     /* refused / unreachable: 502 or reset */                      \
   X(upstream_connect_timeout)  /* 504 or reset */                                              \

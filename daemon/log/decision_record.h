@@ -19,6 +19,9 @@ struct DecisionRecord {
   const char* proto = "tcp";   // http | tls | tcp
   const char* action = "allow";
   std::string rule;
+  std::string list;      // the list whose entry decided; empty for defaults
+  std::string category;
+  std::string group;
   std::string host;
   std::string sni;
   std::string method;

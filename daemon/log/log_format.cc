@@ -64,7 +64,7 @@ void appendTimestamp(int64_t unixMs, std::string& out) {
   time_t secs = static_cast<time_t>(unixMs / 1000);
   tm t{};
   gmtime_r(&secs, &t);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1,
                 t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(unixMs % 1000));
   out += buf;
@@ -87,7 +87,7 @@ void field(std::string& out, const char* name, int64_t value) {
 // Squid result codes: what a Squid log reader expects for each outcome.
 const char* squidCode(const DecisionRecord& r) {
   std::string_view action = r.action;
-  if (action == "block") return "TCP_DENIED";
+  if (action == "block" || action == "redirect") return "TCP_DENIED";
   if (std::string_view(r.proto) != "http") return "TCP_TUNNEL";
   if (r.status == 0 || r.status >= 500) return "TCP_MISS_ABORTED";
   return "TCP_MISS";
@@ -112,6 +112,9 @@ void appendJsonLine(const DecisionRecord& r, std::string& out) {
   field(out, "status", r.status);
   field(out, "action", r.action);
   field(out, "rule", r.rule);
+  field(out, "list", r.list);
+  field(out, "category", r.category);
+  field(out, "group", r.group);
   field(out, "bytes_up", static_cast<int64_t>(r.bytesUp));
   field(out, "bytes_down", static_cast<int64_t>(r.bytesDown));
   field(out, "duration_ms", r.durationMs);

@@ -60,7 +60,7 @@ void Connection::Side::onIo(uint32_t events) {
 
 Connection::Connection(WorkerContext& ctx, int clientFd, const sockaddr_storage& client,
                        const sockaddr_storage& destination, PortClass portClass)
-    : ctx_(ctx), config_(ctx.config), policy_(ctx.policy), client_(client),
+    : ctx_(ctx), config_(ctx.config), enforcement_(ctx.enforcement), client_(client),
       destination_(destination), portClass_(portClass) {
   clientSide_.owner = this;
   upstreamSide_.owner = this;
@@ -197,7 +197,7 @@ void Connection::sniff() {
     case inspect::ParseState::Done:
       ctx_.counters.add(hello.sni.empty() ? Counter::tls_sni_missing : Counter::tls_sni_found);
       if (hello.hasEch) ctx_.counters.add(Counter::tls_ech_seen);
-      decideOpaque("tls", std::move(hello.sni), hello.hasEch ? "ech" : nullptr);
+      decideOpaque("tls", std::move(hello.sni), hello.hasEch ? "ech" : nullptr, hello.hasEch);
       return;
     case inspect::ParseState::Error:
       if (err == inspect::TlsError::TooLarge) {
@@ -213,29 +213,48 @@ void Connection::sniff() {
   }
 }
 
-void Connection::decideOpaque(const char* proto, std::string sni, const char* note) {
+void Connection::recordVerdict(filters::Verdict& verdict) {
+  record_.rule = std::move(verdict.rule);
+  record_.list = std::move(verdict.list);
+  record_.category = std::move(verdict.category);
+  record_.group = std::move(verdict.group);
+  record_.action = filters::toString(verdict.action);
+  switch (verdict.action) {
+    case filters::Action::Allow: ctx_.counters.add(Counter::decisions_allow); break;
+    case filters::Action::Log: ctx_.counters.add(Counter::decisions_log); break;
+    case filters::Action::Block: ctx_.counters.add(Counter::decisions_block); break;
+    case filters::Action::Redirect: ctx_.counters.add(Counter::decisions_redirect); break;
+  }
+}
+
+void Connection::decideOpaque(const char* proto, std::string sni, const char* note, bool hasEch) {
   filters::PolicyRequest req;
   req.protocol = std::string_view(proto) == "tls" ? filters::Protocol::Tls : filters::Protocol::Tcp;
   req.client = &client_;
   req.destination = &destination_;
   req.mac = record_.mac;
   req.host = sni;
-  auto verdict = policy_->decide(req);
+  req.hasEch = hasEch;
+  auto verdict = enforcement_.policy->decide(req);
   record_.proto = proto;
   record_.sni = sni;
   record_.host = std::move(sni);
-  record_.rule = std::move(verdict.rule);
-  record_.action = filters::toString(verdict.action);
   if (note) record_.note = note;
   recordOpen_ = true;
-  if (verdict.action == filters::Action::Block) {
-    ctx_.counters.add(Counter::decisions_block);
-    // No upstream connection is opened for a blocked flow; the client sees a reset.
+  bool refuse = verdict.action == filters::Action::Block || verdict.action == filters::Action::Redirect;
+  recordVerdict(verdict);
+  if (refuse) {
+    // No upstream connection is ever opened for a blocked flow. TLS gets an access_denied alert
+    // (or a reset, per [filter] tls_block); opaque TCP has no way to say why: a reset.
+    if (std::string_view(proto) == "tls" && enforcement_.responses->tlsAlert()) {
+      ctx_.counters.add(Counter::tls_block_alerts);
+      sendAndClose(BlockResponses::tlsAccessDeniedAlert());
+      return;
+    }
     resetOnClose_ = true;
     close();
     return;
   }
-  ctx_.counters.add(Counter::decisions_allow);
   phase_ = Phase::Tunnel;
   beginConnect();
 }

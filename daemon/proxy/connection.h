@@ -55,7 +55,8 @@ class Connection final : public Deletable {
   void advance();
   void onDeadline();
   void sniff();
-  void decideOpaque(const char* proto, std::string sni, const char* note);
+  void decideOpaque(const char* proto, std::string sni, const char* note, bool hasEch = false);
+  void recordVerdict(filters::Verdict& verdict);
   void beginConnect();
   void onConnected();
   void onConnectFailed(int err, bool timedOut);
@@ -68,6 +69,12 @@ class Connection final : public Deletable {
   void httpReadResponse();
   void httpFinishExchange();
   void httpReject(int status, const char* note);
+  // A reply the proxy makes itself, then close (after a protocol error, or when the request has a
+  // body we will not read).
+  void httpReplyAndClose(std::string reply, int status, const char* note);
+  // A reply the proxy makes itself for this exchange (block page, 302); the connection stays
+  // usable for the next request when the request had no body.
+  bool httpLocalReply(std::string reply, int status, const inspect::RequestHead& head);
   void httpOpenRecord();  // a fresh decision record for the next exchange
   void httpStartRecord(const inspect::RequestHead& head);
   bool upstreamReusable();  // may peek at the socket
@@ -84,7 +91,7 @@ class Connection final : public Deletable {
 
   WorkerContext& ctx_;
   config::ConfigPtr config_;  // the config this connection started under
-  filters::PolicyPtr policy_;
+  Enforcement enforcement_;  // policy and block responses this connection started under
   sockaddr_storage client_;
   sockaddr_storage destination_;
   std::optional<std::array<uint8_t, 6>> mac_;

@@ -91,20 +91,46 @@ void Connection::httpStartRecord(const inspect::RequestHead& head) {
 }
 
 void Connection::httpReject(int status, const char* note) {
-  if (!recordOpen_) httpOpenRecord();  // rejected before a head could be parsed
   if (status == 400) ctx_.counters.add(Counter::http_bad_request);
-  record_.status = status;
   if (status == 400 || status == 408) record_.action = "error";
-  record_.note = note;
-  auto reply = errorResponse(status, note);
+  httpReplyAndClose(errorResponse(status, note), status, note);
+}
+
+void Connection::httpReplyAndClose(std::string reply, int status, const char* note) {
+  if (!recordOpen_) httpOpenRecord();  // rejected before a head could be parsed
+  record_.status = status;
+  if (note && *note) record_.note = note;
   logRecord(reply.size());
-  // The client connection cannot be resynchronised after a protocol error: reply and close.
+  // The client connection cannot be resynchronised (protocol error, or a body we will not
+  // read): reply and close.
   closingReply_ = std::move(reply);
   closingSent_ = 0;
   resetUpstream();
   phase_ = Phase::Closing;
   deadlineMs_ = ctx_.loop.nowMs() + 2000;
   advanceAgain_ = true;
+}
+
+bool Connection::httpLocalReply(std::string reply, int status, const inspect::RequestHead& head) {
+  if (head.framing != inspect::BodyFraming::None) {
+    httpReplyAndClose(std::move(reply), status, nullptr);
+    return false;
+  }
+  // The reply travels the response path as if the origin had sent it: the exchange ends, is
+  // logged, and the next request on this connection is judged on its own.
+  up_.buffer.consume(head.headLength);
+  record_.status = status;
+  reqKeepAlive_ = head.keepAlive;
+  reqUpgrade_ = false;
+  respKeepAlive_ = true;
+  respInterim_ = false;
+  reqState_ = RequestState::Done;
+  response_.start(inspect::BodyFraming::None, reply.size(), 0);
+  down_.buffer.append(reply);
+  respState_ = ResponseState::Body;
+  headSeenFirstByte_ = false;
+  setDeadline(config_->limits.idleTimeout);
+  return true;
 }
 
 bool Connection::upstreamReusable() {
@@ -185,16 +211,23 @@ bool Connection::httpReadRequestHead() {
   req.host = record_.host;
   req.method = record_.method;
   req.url = record_.url;
-  auto verdict = policy_->decide(req);
-  record_.rule = std::move(verdict.rule);
-  record_.action = filters::toString(verdict.action);
-  if (verdict.action == filters::Action::Block) {
-    ctx_.counters.add(Counter::decisions_block);
-    record_.action = "block";
-    httpReject(403, "blocked by policy");
-    return false;
+  req.unixTime = record_.startUnixMs / 1000;
+  auto verdict = enforcement_.policy->decide(req);
+  auto action = verdict.action;
+  auto safeSearchUrl = std::move(verdict.safeSearchUrl);
+  recordVerdict(verdict);
+  if (action == filters::Action::Block || action == filters::Action::Redirect) {
+    BlockContext ctx{record_.url, record_.host, record_.rule, record_.list, record_.category,
+                     record_.group, log::formatAddress(client_), record_.startUnixMs};
+    int status = 403;
+    auto reply = enforcement_.responses->httpBlock(ctx, status);
+    return httpLocalReply(std::move(reply), status, head);
   }
-  ctx_.counters.add(Counter::decisions_allow);
+  if (!safeSearchUrl.empty()) {
+    ctx_.counters.add(Counter::safe_search_redirects);
+    record_.note = "safe_search";
+    return httpLocalReply(BlockResponses::httpFound(safeSearchUrl), 302, head);
+  }
 
   reqMethod_ = record_.method;
   reqKeepAlive_ = head.keepAlive;

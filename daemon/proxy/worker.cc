@@ -20,10 +20,10 @@ constexpr auto kSweepPeriod = std::chrono::milliseconds(200);
 }
 
 Worker::Worker(unsigned index, CounterBlock& counters, log::RecordQueue& logQueue, ClientLimiter& limiter,
-               nf::NeighbourTable* neighbours, config::ConfigPtr config, filters::PolicyPtr policy)
+               nf::NeighbourTable* neighbours, config::ConfigPtr config, Enforcement enforcement)
     : ctx_(index, counters, logQueue, limiter, neighbours, config->limits.maxPipesPerWorker) {
   ctx_.config = std::move(config);
-  ctx_.policy = std::move(policy);
+  ctx_.enforcement = std::move(enforcement);
   buildPortClasses();
 }
 
@@ -84,10 +84,10 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::reconfigure(config::ConfigPtr config, filters::PolicyPtr policy) {
-  ctx_.loop.post([this, config = std::move(config), policy = std::move(policy)]() mutable {
+void Worker::reconfigure(config::ConfigPtr config, Enforcement enforcement) {
+  ctx_.loop.post([this, config = std::move(config), enforcement = std::move(enforcement)]() mutable {
     ctx_.config = std::move(config);
-    ctx_.policy = std::move(policy);
+    ctx_.enforcement = std::move(enforcement);
     buildPortClasses();
   });
 }

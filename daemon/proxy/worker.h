@@ -15,14 +15,14 @@ namespace tollgate::proxy {
 class Worker {
  public:
   Worker(unsigned index, CounterBlock& counters, log::RecordQueue& logQueue, ClientLimiter& limiter,
-         nf::NeighbourTable* neighbours, config::ConfigPtr config, filters::PolicyPtr policy);
+         nf::NeighbourTable* neighbours, config::ConfigPtr config, Enforcement enforcement);
   ~Worker();
 
   // Opens this worker's listeners (throws std::runtime_error naming the failing call).
   void openListeners();
   void start();
   // Thread-safe: the worker adopts the new snapshots for connections accepted from now on.
-  void reconfigure(config::ConfigPtr config, filters::PolicyPtr policy);
+  void reconfigure(config::ConfigPtr config, Enforcement enforcement);
   // Thread-safe: stop accepting, let connections finish up to drain_timeout, then exit.
   void drain();
   void join();

@@ -10,6 +10,7 @@
 #include "daemon/core/event_loop.h"
 #include "daemon/log/decision_log.h"
 #include "daemon/net/pipe_pool.h"
+#include "daemon/proxy/block_responses.h"
 #include "daemon/proxy/client_limiter.h"
 #include "filters/policy.h"
 
@@ -20,6 +21,13 @@ class NeighbourTable;
 namespace tollgate::proxy {
 
 class Connection;
+
+// What decides and what a refusal looks like: built together on the control plane and swapped
+// together on reload, so a connection never pairs a new policy with an old block page.
+struct Enforcement {
+  filters::PolicyPtr policy;
+  BlockResponsesPtr responses;
+};
 
 struct WorkerContext {
   WorkerContext(unsigned index, CounterBlock& counters, log::RecordQueue& logQueue,
@@ -35,7 +43,7 @@ struct WorkerContext {
   nf::NeighbourTable* neighbours;  // may be null (tests, no netlink)
   net::PipePool pipes;
   config::ConfigPtr config;     // replaced on reload; connections keep the one they started with
-  filters::PolicyPtr policy;
+  Enforcement enforcement;
   bool draining = false;
   Connection* connections = nullptr;  // intrusive list of live connections (for sweeps, drain)
   std::vector<int> lingering;  // drain: closed sockets whose send queue is still being delivered

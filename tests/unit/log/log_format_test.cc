@@ -52,7 +52,8 @@ TEST(LogFormat, JsonLineCarriesEveryContractField) {
             "{\"ts\":\"2023-11-14T22:13:20.123Z\",\"client\":\"10.0.0.2\",\"client_port\":40000,"
             "\"mac\":\"02:00:00:00:00:09\",\"dst\":\"93.184.216.34\",\"dst_port\":80,\"proto\":\"http\","
             "\"host\":\"example.com\",\"sni\":\"\",\"method\":\"GET\",\"url\":\"http://example.com/a?b=\\\"c\\\"\","
-            "\"status\":200,\"action\":\"allow\",\"rule\":\"default\",\"bytes_up\":75,\"bytes_down\":1271,"
+            "\"status\":200,\"action\":\"allow\",\"rule\":\"default\",\"list\":\"\",\"category\":\"\","
+            "\"group\":\"\",\"bytes_up\":75,\"bytes_down\":1271,"
             "\"duration_ms\":12,\"connect_ms\":3}\n");
 }
 
