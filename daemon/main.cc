@@ -11,6 +11,8 @@
 #include "daemon/config/config.h"
 #include "daemon/core/diag.h"
 #include "daemon/daemon.h"
+#include "daemon/policy_builder.h"
+#include "daemon/proxy/block_responses.h"
 
 namespace {
 
@@ -69,6 +71,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (checkOnly) {
+    // Lists, schedules, groups and the block page are checked too: everything a start would load.
+    try {
+      tollgate::buildPolicy(*config);
+      tollgate::proxy::BlockResponses::build(config->filter);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 1;
+    }
     std::printf("%s: OK\n", config->sourceName.c_str());
     return 0;
   }

@@ -359,6 +359,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
         }
         section = lower(header);
         if (!sections.count(section)) throw ConfigError(where + "unknown section [" + section + "]");
+        if (section == "filter" && setKeys) config->filter.line = lineNo;
         continue;
       }
       auto eq = line.find('=');

@@ -76,6 +76,7 @@ struct FilterConfig {
   std::string blockRedirect;  // when set, HTTP blocks answer 302 to this URL instead of 403
   std::vector<std::string> neverBlock;  // hosts and CIDRs always allowed
   std::string adminContact;   // shown on the block page
+  int line = 0;               // the [filter] header, for errors about its values
 };
 
 // A section of a kind that may appear many times, [list.NAME], [schedule.NAME], [group.NAME]:

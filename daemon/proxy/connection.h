@@ -127,6 +127,7 @@ class Connection final : public Deletable {
   bool respKeepAlive_ = true;
   bool headSeenFirstByte_ = false;
   bool respInterim_ = false;   // forwarding a 1xx interim response
+  uint64_t exchanges_ = 0;     // finished request/response pairs on this connection
   uint64_t exchangeUpStart_ = 0;    // client bytes read before this exchange
   uint64_t exchangeDownStart_ = 0;  // client bytes written before this exchange
 };

@@ -154,6 +154,7 @@ void Connection::httpAdvance() {
   for (int guard = 0; guard < 64 && phase_ == Phase::Http; ++guard) {
     auto reqBefore = reqState_;
     auto respBefore = respState_;
+    auto exchangesBefore = exchanges_;
     if (reqState_ == RequestState::Head && respState_ == ResponseState::Idle) {
       if (!httpReadRequestHead()) return;
     }
@@ -166,7 +167,9 @@ void Connection::httpAdvance() {
     // A final response before the request body was all sent (413, 401...): the exchange is over
     // and the connection cannot be reused; httpFinishExchange closes it (lingering).
     if (respState_ == ResponseState::Done) httpFinishExchange();
-    if (reqBefore == reqState_ && respBefore == respState_) return;
+    // An exchange can start and finish within one pass (a local reply): count it as progress,
+    // or a pipelined request already in the buffer would wait for an event that never comes.
+    if (reqBefore == reqState_ && respBefore == respState_ && exchangesBefore == exchanges_) return;
   }
 }
 
@@ -338,6 +341,7 @@ void Connection::httpReadResponse() {
 }
 
 void Connection::httpFinishExchange() {
+  ++exchanges_;
   logRecord();
   bool keepAlive = reqKeepAlive_ && respKeepAlive_ && reqState_ == RequestState::Done;
   if (!keepAlive) {

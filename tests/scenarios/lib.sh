@@ -191,6 +191,8 @@ tg_write_config() {
         echo "${key#*.} = ${kv[$key]}"
       done
     done
+    # Sections that may repeat ([list.NAME], [group.NAME], ...) go verbatim in TG_EXTRA.
+    [[ -z ${TG_EXTRA:-} ]] || printf '%s\n' "$TG_EXTRA"
   } >"$TG_CONF"
 }
 

@@ -1,0 +1,76 @@
+#pragma once
+// Regular expressions (regex, sni_regex, UT1 expressions) compiled into RE2::Set shards.
+//
+// The traps, measured in research/perf_filter_anchors.md §2, and what this class does about each:
+// - RE2::Set has no NFA fallback and its default 8 MiB budget fails or thrashes beyond ~1k
+//   patterns: each shard gets an explicit max_mem (ListSpec::regexMaxMemPerShard) and at most
+//   kShardSize patterns; a shard that does not compile is a load error naming its lines.
+// - A leading ".*" over thousands of alternatives makes the DFA thrash (ms per match, no error
+//   reported): anchored sets refuse such patterns at load, naming file:line.
+// - Match() may report kOutOfMemory: that is returned as Result::Error, never as a non-match.
+// - Match() with an index vector allocates: the hot path asks yes/no first and only a hit
+//   pays for finding which pattern matched.
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "filters/list.h"
+
+namespace tollgate::filters::lists {
+
+class RegexSet {
+ public:
+  static constexpr size_t kShardSize = 5000;
+
+  struct Options {
+    // ANCHOR_START: the pattern must match at the start of the input (regex, sni_regex).
+    // UNANCHORED: a search anywhere (UT1 expressions, which are written for squidGuard's
+    // regexec() search; they are a handful per category, so the unanchored DFA stays small).
+    RE2::Anchor anchor = RE2::ANCHOR_START;
+    bool caseSensitive = true;
+    size_t maxMemPerShard = size_t{64} << 20;
+  };
+  enum class Result { NoMatch, Match, Error };
+
+  explicit RegexSet(Options options) : options_(options) {}
+
+  void beginFile(std::string file);
+  // Throws FilterError "file:line: bad regex: <re2 error>" or "file:line: pattern starts with
+  // '.*' ..." (anchored sets only).
+  void add(std::string_view pattern, int line);
+  // Compiles every shard. Throws FilterError naming the file and the lines of a failing shard.
+  void compile();
+
+  // On Match, *index is the lowest-numbered matching pattern.
+  Result match(std::string_view text, uint32_t* index) const;
+
+  EntryOrigin origin(uint32_t index) const;
+  size_t size() const { return patterns_.size(); }
+  size_t shards() const { return shards_.size(); }
+  size_t memoryBytes() const;
+  // "file lines A-B" of a shard, for messages.
+  std::string shardLocation(size_t shard) const;
+
+ private:
+  struct Pattern {
+    uint32_t file;  // index into files_
+    int line;
+    std::string text;
+  };
+
+  Options options_;
+  std::vector<std::string> files_;
+  std::vector<Pattern> patterns_;
+  std::vector<std::unique_ptr<RE2::Set>> shards_;
+};
+
+// True when `pattern` begins (after '^', flags and opening groups) with ".*", ".+" or ".{":
+// the shape that makes an anchored RE2::Set thrash.
+bool startsWithDotStar(std::string_view pattern);
+
+}  // namespace tollgate::filters::lists

@@ -1,0 +1,112 @@
+#include "filters/lists/string_table.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tollgate::filters::lists {
+
+namespace {
+
+bool equalsLowered(std::string_view input, std::string_view stored) {
+  if (input.size() != stored.size()) return false;
+  for (size_t i = 0; i < input.size(); ++i) {
+    char c = input[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != stored[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void StringTable::beginFile(std::string file) {
+  uint32_t first = static_cast<uint32_t>(added());
+  if (!files_.empty() && files_.back().firstEntry == first) {
+    files_.back().file = std::move(file);  // the previous file added nothing
+  } else {
+    files_.push_back({first, std::move(file)});
+  }
+}
+
+void StringTable::reserve(size_t entries, size_t textBytes) {
+  entries_.reserve(entries + 1);
+  hashes_.reserve(entries);
+  text_.reserve(textBytes);
+}
+
+void StringTable::add(std::string_view key, uint64_t hash, int line) {
+  if (text_.size() + key.size() > UINT32_MAX) {
+    // 4 GiB of names: far beyond any real list (UT1 adult is ~90 MB of text).
+    throw FilterError((files_.empty() ? std::string("list") : files_.back().file) +
+                      ": list too large");
+  }
+  if (entries_.empty()) entries_.push_back({0, 0});
+  entries_.back().line = static_cast<uint32_t>(line);
+  text_.append(key);
+  entries_.push_back({static_cast<uint32_t>(text_.size()), 0});
+  hashes_.push_back(hash);
+}
+
+size_t StringTable::finish() {
+  if (entries_.empty()) entries_.push_back({0, 0});
+  size_t n = hashes_.size();
+  size_t capacity = 16;
+  while (capacity * 7 < n * 10) capacity *= 2;
+  slots_.assign(capacity, 0);
+  mask_ = capacity - 1;
+  size_t duplicates = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t h = hashes_[i];
+    uint64_t tag = h >> 32;
+    bool duplicate = false;
+    size_t s = h & mask_;
+    for (; slots_[s] != 0; s = (s + 1) & mask_) {
+      if ((slots_[s] >> 32) == tag && key(static_cast<uint32_t>(slots_[s] & 0xffffffff) - 1) ==
+                                          key(i)) {
+        duplicate = true;  // the earlier line wins: it is the one "first match" reports
+        break;
+      }
+    }
+    if (duplicate) {
+      ++duplicates;
+      continue;
+    }
+    slots_[s] = (tag << 32) | (i + 1);
+  }
+  unique_ = n - duplicates;
+  hashes_.clear();
+  hashes_.shrink_to_fit();
+  text_.shrink_to_fit();
+  entries_.shrink_to_fit();
+  return duplicates;
+}
+
+uint32_t StringTable::find(uint64_t hash, std::string_view k) const {
+  if (unique_ == 0) return kNotFound;
+  uint64_t tag = hash >> 32;
+  for (size_t s = hash & mask_; slots_[s] != 0; s = (s + 1) & mask_) {
+    if ((slots_[s] >> 32) != tag) continue;
+    uint32_t index = static_cast<uint32_t>(slots_[s] & 0xffffffff) - 1;
+    if (equalsLowered(k, key(index))) return index;
+  }
+  return kNotFound;
+}
+
+EntryOrigin StringTable::origin(uint32_t index) const {
+  EntryOrigin o;
+  auto it = std::upper_bound(files_.begin(), files_.end(), index,
+                             [](uint32_t i, const FileStart& f) { return i < f.firstEntry; });
+  if (it != files_.begin()) o.file = std::prev(it)->file;
+  o.line = static_cast<int>(entries_[index].line);
+  o.entry = std::string(key(index));
+  return o;
+}
+
+size_t StringTable::memoryBytes() const {
+  size_t bytes = text_.capacity() + entries_.capacity() * sizeof(Entry) +
+                 slots_.capacity() * sizeof(uint64_t) + hashes_.capacity() * sizeof(uint64_t);
+  for (const auto& f : files_) bytes += sizeof(FileStart) + f.file.capacity();
+  return bytes;
+}
+
+}  // namespace tollgate::filters::lists
