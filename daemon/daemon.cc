@@ -6,6 +6,7 @@
 #include "daemon/core/event_loop.h"
 #include "daemon/interception.h"
 #include "daemon/log/log_format.h"
+#include "daemon/control/policy_commands.h"
 #include "daemon/policy_builder.h"
 #include "filters/policy.h"
 
@@ -51,7 +52,17 @@ void Daemon::start() {
   // before it touches the ruleset the first one installed.
   control_ = std::make_unique<control::ControlServer>(cfg.control.socket);
   control_->on("status", [this](const auto&) { return statusJson(); });
-  control_->on("reload", [this](const auto&) { return reload(); });
+  control_->on("reload", [this](const std::vector<std::string>& words) {
+    return words.size() > 1 && words[1] == "lists" ? reloadLists() : reload();
+  });
+  control_->on("explain", [this](const std::vector<std::string>& words) {
+    std::lock_guard<std::mutex> lock(reloadMutex_);
+    return control::explainJson(enforcement_.policy, words);
+  });
+  control_->on("lists", [this](const auto&) {
+    std::lock_guard<std::mutex> lock(reloadMutex_);
+    return control::listsJson(enforcement_.policy, lastPolicyError_);
+  });
   control_->bindSocket();
   unsigned n = cfg.gateway.workers;
   for (unsigned i = 0; i < n; ++i) counters_.push_back(std::make_unique<CounterBlock>());
@@ -66,6 +77,7 @@ void Daemon::start() {
   }
 
   auto enforcement = buildEnforcement(cfg);
+  enforcement_ = enforcement;
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<proxy::Worker>(i, *counters_[i], decisionLog_->queue(i), limiter_,
                                                        neighbours_.get(), config_, enforcement));
@@ -108,6 +120,8 @@ std::string Daemon::reload() {
     decisionLog_->reconfigure(next->log);
     for (auto& w : workers_) w->reconfigure(next, enforcement);
     config_ = next;
+    enforcement_ = enforcement;
+    lastPolicyError_.clear();
     reloads_.fetch_add(1);
     std::string note;
     for (auto& k : ignored) note += (note.empty() ? "" : ", ") + k;
@@ -119,7 +133,29 @@ std::string Daemon::reload() {
     log::appendJsonString(note, body);
     body += "}";
   } catch (const std::exception& e) {
+    lastPolicyError_ = e.what();
     diag::error(std::string("reload failed, keeping the running config: ") + e.what());
+    body = "{\"ok\":false,\"error\":";
+    log::appendJsonString(e.what(), body);
+    body += "}";
+  }
+  return body;
+}
+
+std::string Daemon::reloadLists() {
+  std::lock_guard<std::mutex> lock(reloadMutex_);
+  std::string body;
+  try {
+    auto enforcement = buildEnforcement(*config_);
+    for (auto& w : workers_) w->reconfigure(config_, enforcement);
+    enforcement_ = enforcement;
+    lastPolicyError_.clear();
+    reloads_.fetch_add(1);
+    diag::info("reloaded lists");
+    body = "{\"ok\":true}";
+  } catch (const std::exception& e) {
+    lastPolicyError_ = e.what();
+    diag::error(std::string("list reload failed, keeping the running policy: ") + e.what());
     body = "{\"ok\":false,\"error\":";
     log::appendJsonString(e.what(), body);
     body += "}";

@@ -29,6 +29,8 @@ class Daemon {
   // Re-reads the config file; on any error the running config stays and the error is returned.
   // Established connections keep the config they started with.
   std::string reload();
+  // `tollgatectl reload lists`: re-reads the list files of the running config only.
+  std::string reloadLists();
   // SIGTERM: stop accepting, drain up to drain_timeout, stop threads, remove interception.
   void stop();
   void reopenLogs() { decisionLog_->reopen(); }
@@ -49,6 +51,8 @@ class Daemon {
   std::unique_ptr<control::ControlServer> control_;
   bool interceptionInstalled_ = false;
   std::atomic<uint64_t> reloads_{0};
+  proxy::Enforcement enforcement_;  // what the workers enforce now (explain, lists)
+  std::string lastPolicyError_;     // the last reload's failure, kept for `tollgatectl lists`
 };
 
 }  // namespace tollgate

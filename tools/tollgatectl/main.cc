@@ -22,6 +22,10 @@ void usage() {
       "commands:\n"
       "  status    version, uptime, workers, active connections and every counter\n"
       "  reload    re-read the daemon's config file (the running config stays on error)\n"
+      "  reload lists   re-read the list files only\n"
+      "  lists     each list: format, entries, skipped lines, load time, memory, warnings\n"
+      "  explain --client IP [--mac MAC] [--at TIME] [--dst IP] URL|--sni NAME\n"
+      "            the decision for such a request and every rule that matched (file:line)\n"
       "  nft       print the nftables ruleset the config installs (no daemon needed)\n"
       "  -c CONFIG the daemon's config file (default /etc/tollgate/tollgate.conf if it exists)\n"
       "  -s SOCKET the control socket path");
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
     bool ok = obj->optValue<bool>("ok", false);
     if (json) std::cout << reply << "\n";
     else if (!ok) std::cerr << "tollgatectl: " << obj->optValue<std::string>("error", "failed") << "\n";
+    else if (obj->has("text")) std::cout << obj->getValue<std::string>("text");
     else printHuman(obj);
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
