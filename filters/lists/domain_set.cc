@@ -38,11 +38,17 @@ uint32_t DomainSet::match(std::string_view host) const {
   }
   hashes[count] = hashFinish(h);
   starts[count++] = 0;
-  for (size_t i = 0; i < count; ++i) table_.prefetch(hashes[i]);
+  size_t candidates = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (!table_.mayContain(hashes[i])) continue;
+    table_.prefetch(hashes[i]);
+    hashes[candidates] = hashes[i];
+    starts[candidates++] = starts[i];
+  }
   // Every suffix is checked, not just the first found: "first matching entry" is file order,
   // and a subdomain entry may come before its parent in the file.
   uint32_t best = StringTable::kNotFound;
-  for (size_t i = 0; i < count; ++i) {
+  for (size_t i = 0; i < candidates; ++i) {
     uint32_t index = table_.find(hashes[i], host.substr(starts[i]));
     if (index < best) best = index;
   }

@@ -1,7 +1,10 @@
 #include "filters/lists/string_table.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
-#include <stdexcept>
+#include <cstring>
+#include <new>
 
 namespace tollgate::filters::lists {
 
@@ -52,8 +55,22 @@ size_t StringTable::finish() {
   size_t n = hashes_.size();
   size_t capacity = 16;
   while (capacity * 7 < n * 10) capacity *= 2;
-  slots_.assign(capacity, 0);
+  constexpr size_t kHugePage = size_t{2} << 20;
+  size_t bytes = capacity * sizeof(uint64_t);
+  size_t alignment = bytes >= kHugePage ? kHugePage : 64;
+  bytes = (bytes + alignment - 1) / alignment * alignment;
+  auto* slots = static_cast<uint64_t*>(std::aligned_alloc(alignment, bytes));
+  if (slots == nullptr) throw std::bad_alloc();
+  // Advisory: without transparent huge pages this is a no-op and lookups are only slower.
+  if (alignment == kHugePage) (void)::madvise(slots, bytes, MADV_HUGEPAGE);
+  std::memset(slots, 0, bytes);
+  slots_.reset(slots);
+  capacity_ = capacity;
   mask_ = capacity - 1;
+  size_t filterBits = 512;
+  while (filterBits < n * 16) filterBits *= 2;
+  filter_.assign(filterBits / 64, 0);
+  filterMask_ = filterBits - 1;
   size_t duplicates = 0;
   for (uint32_t i = 0; i < n; ++i) {
     uint64_t h = hashes_[i];
@@ -72,6 +89,8 @@ size_t StringTable::finish() {
       continue;
     }
     slots_[s] = (tag << 32) | (i + 1);
+    uint64_t bit = (h >> 24) & filterMask_;
+    filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
   }
   unique_ = n - duplicates;
   hashes_.clear();
@@ -104,7 +123,7 @@ EntryOrigin StringTable::origin(uint32_t index) const {
 
 size_t StringTable::memoryBytes() const {
   size_t bytes = text_.capacity() + entries_.capacity() * sizeof(Entry) +
-                 slots_.capacity() * sizeof(uint64_t) + hashes_.capacity() * sizeof(uint64_t);
+                 capacity_ * sizeof(uint64_t) + filter_.capacity() * sizeof(uint64_t) + hashes_.capacity() * sizeof(uint64_t);
   for (const auto& f : files_) bytes += sizeof(FileStart) + f.file.capacity();
   return bytes;
 }

@@ -11,6 +11,8 @@
 // The caller hashes (see hashForward / the reversed walk in domain_set.cc): the same key must be
 // given the same hash at add() and at find(); the table does not care how it was computed.
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,9 +56,14 @@ class StringTable {
 
   // The entry whose key equals `key` compared ASCII case-insensitively, or kNotFound.
   uint32_t find(uint64_t hash, std::string_view key) const;
-  void prefetch(uint64_t hash) const {
-    __builtin_prefetch(&slots_[hash & mask_]);
+  // False when no key has this hash (a one-bit-per-hash filter of ~16 bits per entry, small
+  // enough to stay in cache): most suffixes of a host are in no list, and this answers them
+  // without touching the slot table.
+  bool mayContain(uint64_t hash) const {
+    uint64_t bit = (hash >> 24) & filterMask_;
+    return (filter_[bit >> 6] >> (bit & 63)) & 1;
   }
+  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
 
   std::string_view key(uint32_t index) const {
     return std::string_view(text_.data() + entries_[index].offset,
@@ -80,8 +87,16 @@ class StringTable {
   std::string text_;
   std::vector<Entry> entries_;
   std::vector<uint64_t> hashes_;  // build time only, released by finish()
-  std::vector<uint64_t> slots_;
+  // On huge pages when large (see finish()): random probes into a 16 MiB table otherwise miss
+  // the TLB as well as the cache.
+  struct FreeSlots {
+    void operator()(uint64_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint64_t[], FreeSlots> slots_;
+  size_t capacity_ = 0;
   uint64_t mask_ = 0;
+  std::vector<uint64_t> filter_;
+  uint64_t filterMask_ = 0;
   std::vector<FileStart> files_;
   size_t unique_ = 0;
 };

@@ -46,9 +46,15 @@ uint32_t UrlPrefixSet::match(std::string_view url) const {
     hashes[count] = hashForward(url);
     lengths[count++] = static_cast<uint32_t>(url.size());
   }
-  for (size_t i = 0; i < count; ++i) table_.prefetch(hashes[i]);
-  uint32_t best = StringTable::kNotFound;
+  size_t candidates = 0;
   for (size_t i = 0; i < count; ++i) {
+    if (!table_.mayContain(hashes[i])) continue;
+    table_.prefetch(hashes[i]);
+    hashes[candidates] = hashes[i];
+    lengths[candidates++] = lengths[i];
+  }
+  uint32_t best = StringTable::kNotFound;
+  for (size_t i = 0; i < candidates; ++i) {
     uint32_t index = table_.find(hashes[i], url.substr(0, lengths[i]));
     if (index < best) best = index;
   }
