@@ -58,7 +58,8 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
   const GroupChoice choice = groups_.select(request);
   const Group& group = *choice.group;
   const int64_t now = request.unixTime != 0 ? request.unixTime : clock_();
-  const MatchInput input{request.host, withoutScheme(request.url), request.destination};
+  MatchError matchError = MatchError::None;
+  const MatchInput input{request.host, withoutScheme(request.url), request.destination, &matchError};
 
   Verdict v;
   v.group = group.name;
@@ -104,6 +105,13 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
     const CompiledList* hitList = nullptr;
     for (const CompiledListPtr& list : rule.lists) {
       hit = list->match(input);
+      if (!hit && matchError != MatchError::None) {
+        // The list could not decide (a regex set ran out of DFA memory). Never a silent
+        // non-match: a block rule fails closed; an allow rule does not carve an exception.
+        matchError = MatchError::None;
+        if (rule.action == Action::Block || rule.action == Action::Redirect)
+          hit = EntryOrigin{list->name(), 0, "(could not decide: regex memory exhausted)"};
+      }
       if (hit) {
         hitList = list.get();
         break;
