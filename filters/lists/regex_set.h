@@ -10,6 +10,16 @@
 // - Match() may report kOutOfMemory: that is returned as Result::Error, never as a non-match.
 // - Match() with an index vector allocates: the hot path asks yes/no first and only a hit
 //   pays for finding which pattern matched.
+//
+// Literal prefilter (research: FilteredRE2): 10k realistic anchored patterns in RE2::Set shards
+// cost 0.26-1.8 ms per distinct URL (the shared DFA keeps building states). Each pattern is
+// therefore also compiled on its own into an re2::FilteredRE2, whose atoms (lower-case
+// literals a matching text must contain) go into an Aho-Corasick AtomMatcher. A match scans the
+// input once for atoms, asks FilteredRE2 which patterns can still match, and runs only those,
+// in file order, with the list's anchor. Patterns without atoms ("unfiltered") stay in
+// RE2::Set shards as before (budget, sharding and kOutOfMemory -> Error unchanged for them).
+// The per-shard budget is checked against the summed program sizes of the shard's patterns.
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -20,6 +30,7 @@
 #include <vector>
 
 #include "filters/list.h"
+#include "filters/lists/atom_matcher.h"
 
 namespace tollgate::filters::lists {
 
@@ -51,7 +62,9 @@ class RegexSet {
 
   EntryOrigin origin(uint32_t index) const;
   size_t size() const { return patterns_.size(); }
+  // RE2::Set shards holding the patterns without atoms.
   size_t shards() const { return shards_.size(); }
+  size_t unfiltered() const { return unfilteredCount_; }
   size_t memoryBytes() const;
   // "file lines A-B" of a shard, for messages.
   std::string shardLocation(size_t shard) const;
@@ -63,10 +76,22 @@ class RegexSet {
     std::string text;
   };
 
+  std::string rangeLocation(size_t first, size_t last) const;
+  void addToSets(uint32_t index);
+
   Options options_;
   std::vector<std::string> files_;
   std::vector<Pattern> patterns_;
+  // Every pattern, id == index in patterns_ (file order).
+  std::unique_ptr<re2::FilteredRE2> filtered_;
+  AtomMatcher atoms_;
+  bool nonAsciiAtoms_ = false;  // AtomMatcher folds ASCII only: such texts try every pattern
+  std::vector<bool> unfilteredPattern_;
+  size_t unfilteredCount_ = 0;
+  // Patterns without atoms, in file order, in shards of at most kShardSize; shardIndex_[s][i]
+  // is the index in patterns_ of pattern i of shard s.
   std::vector<std::unique_ptr<RE2::Set>> shards_;
+  std::vector<std::vector<uint32_t>> shardIndex_;
 };
 
 // True when `pattern` begins (after '^', flags and opening groups) with ".*", ".+" or ".{":
