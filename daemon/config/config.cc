@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "default_config.h"
+#include "filters/address.h"
 
 namespace tollgate::config {
 
@@ -84,16 +85,11 @@ std::vector<uint16_t> parsePorts(const std::string& text) {
   return ports;
 }
 
-// "10.0.0.0/8" or "fd00::/8" or a bare address. Validated here so the ruleset never sees junk.
+// Addresses and CIDRs are checked with the filter layer's parser, so the config rejects exactly
+// what the ruleset and the policy would (e.g. host bits set below the prefix), with file:line.
 void checkCidr(const std::string& text) {
-  auto slash = text.find('/');
-  std::string addr = text.substr(0, slash);
-  bool v6 = addr.find(':') != std::string::npos;
-  unsigned char buf[16];
-  if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), buf) != 1) throw ConfigError("'" + text + "' is not an IP address or CIDR");
-  if (slash != std::string::npos) {
-    parseUnsigned(text.substr(slash + 1), v6 ? 128 : 32);
-  }
+  std::string why;
+  if (!filters::parseCidr(text, why)) throw ConfigError(why);
 }
 
 template <typename E>

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "daemon/log/log_format.h"
+#include "filters/address.h"
 #include "filters/engine.h"
 
 namespace tollgate::control {
@@ -23,19 +24,6 @@ sockaddr_storage parseAddress(const std::string& text) {
     throw std::invalid_argument("'" + text + "' is not an IP address");
   }
   return ss;
-}
-
-std::array<uint8_t, 6> parseMac(const std::string& text) {
-  std::array<uint8_t, 6> mac{};
-  unsigned v[6];
-  char tail;
-  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-    throw std::invalid_argument("'" + text + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
-  for (int i = 0; i < 6; ++i) {
-    if (v[i] > 255) throw std::invalid_argument("'" + text + "' is not a MAC address");
-    mac[i] = static_cast<uint8_t>(v[i]);
-  }
-  return mac;
 }
 
 int64_t parseTime(const std::string& text) {
@@ -72,7 +60,11 @@ std::string explainJson(const filters::PolicyPtr& policy, const std::vector<std:
       return words[++i];
     };
     if (w == "--client") client = parseAddress(value()), haveClient = true;
-    else if (w == "--mac") req.mac = parseMac(value());
+    else if (w == "--mac") {
+      auto mac = filters::parseMac(value());
+      if (!mac) throw std::invalid_argument("'" + words[i] + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
+      req.mac = *mac;
+    }
     else if (w == "--at") req.unixTime = parseTime(value());
     else if (w == "--dst") destination = parseAddress(value()), haveDst = true;
     else if (w == "--sni") req.protocol = filters::Protocol::Tls, host = value();
