@@ -80,9 +80,11 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
   if (const std::string* entry = neverBlock_.match(request.host, request.destination)) {
     v.action = Action::Allow;
     v.rule = "never_block";
-    v.entry = neverBlock_.origin() + ": " + *entry;
     decided = true;
-    if (trace != nullptr) trace->neverBlock = v.entry;
+    if (trace != nullptr) {
+      v.entry = neverBlock_.origin() + ": " + *entry;
+      trace->neverBlock = v.entry;
+    }
   }
 
   if (!decided && group.blockEch && request.protocol == Protocol::Tls && request.hasEch) {
@@ -101,29 +103,37 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
     }
     // An explanation still reports whether an inactive rule's list would have matched.
     if (!active && trace == nullptr) continue;
-    std::optional<EntryOrigin> hit;
+    std::optional<ListHit> hit;
+    bool undecidable = false;
     const CompiledList* hitList = nullptr;
     for (const CompiledListPtr& list : rule.lists) {
-      hit = list->match(input);
+      hit = list->find(input);
       if (!hit && matchError != MatchError::None) {
         // The list could not decide (a regex set ran out of DFA memory). Never a silent
         // non-match: a block rule fails closed; an allow rule does not carve an exception.
         matchError = MatchError::None;
-        if (rule.action == Action::Block || rule.action == Action::Redirect)
-          hit = EntryOrigin{list->name(), 0, "(could not decide: regex memory exhausted)"};
+        if (rule.action == Action::Block || rule.action == Action::Redirect) {
+          hit = ListHit{};
+          undecidable = true;
+        }
       }
       if (hit) {
         hitList = list.get();
         break;
       }
     }
+    // Text for the hit only where someone reads it: the deciding rule and explanations.
+    auto hitText = [&]() {
+      return undecidable ? hitList->name() + ": (could not decide: regex memory exhausted)"
+                         : entryText(hitList->origin(*hit));
+    };
     const bool decides = !decided && active && hit.has_value();
     if (decides) {
       v.action = rule.action;
       v.rule = rule.text;
       v.list = hitList->name();
       v.category = categoryOf(*hitList);
-      v.entry = entryText(*hit);
+      if (trace != nullptr) v.entry = hitText();
       decided = true;
     }
     if (trace != nullptr) {
@@ -135,7 +145,7 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
       if (hit) {
         t.list = hitList->name();
         t.category = categoryOf(*hitList);
-        t.entry = entryText(*hit);
+        t.entry = decides ? v.entry : hitText();
       }
       t.decided = decides;
     }

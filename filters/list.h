@@ -44,6 +44,14 @@ struct MatchInput {
   MatchError* error = nullptr;
 };
 
+// A list's answer on the hot path: which entry matched, as the list numbers it (`part` says
+// which of its matchers; `id` is that matcher's entry id, ordered like the file). Turning it
+// into text (origin()) is left to the few callers that show it: explain, tests.
+struct ListHit {
+  uint32_t part = 0;
+  uint32_t id = 0;
+};
+
 struct ListStats {
   size_t entries = 0;
   size_t skipped = 0;        // lines ignored (comments excluded): unsupported syntax, bad entries
@@ -66,9 +74,15 @@ class CompiledList {
   const std::string& format() const { return format_; }
   const ListStats& stats() const { return stats_; }
   // The first entry that matches, or nullopt. "First" is file order (lowest file, then line);
-  // a UT1 category tries domains, then urls, then expressions. Allocates only on a hit (the
-  // returned strings).
-  virtual std::optional<EntryOrigin> match(const MatchInput& input) const = 0;
+  // a UT1 category tries domains, then urls, then expressions. Never allocates.
+  virtual std::optional<ListHit> find(const MatchInput& input) const = 0;
+  // Where a hit of find() came from. Allocates; not for the per-request path.
+  virtual EntryOrigin origin(ListHit hit) const = 0;
+  std::optional<EntryOrigin> match(const MatchInput& input) const {
+    std::optional<ListHit> hit = find(input);
+    if (!hit) return std::nullopt;
+    return origin(*hit);
+  }
   // How many match() calls could not decide (MatchError other than None) since load.
   virtual uint64_t matchErrors() const { return 0; }
 

@@ -40,7 +40,8 @@ struct Verdict {
   std::string list;      // the list whose entry matched; empty for a default decision
   std::string category;  // the list's category (UT1 folder name, else the list name)
   std::string group;     // the client's group
-  std::string entry;     // the matching entry, as "file:line: entry" (for explain and pages)
+  std::string entry;     // explain() only: the matching entry, as "file:line: entry" (decide()
+                         // leaves it empty: finding a line number costs more than deciding)
   // HTTP only, with Action::Allow: safe search asks the client to go to this URL instead (302).
   std::string safeSearchUrl;
 };

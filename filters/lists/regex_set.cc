@@ -1,6 +1,9 @@
 #include "filters/lists/regex_set.h"
 
+#include <re2/filtered_re2.h>
+
 #include <algorithm>
+#include <unordered_map>
 
 namespace tollgate::filters::lists {
 
@@ -62,6 +65,54 @@ bool startsWithDotStar(std::string_view p) {
                                              p[i + 1] == '{');
 }
 
+PatternAtoms coverAtoms(std::string_view pattern, const RE2::Options& options) {
+  re2::FilteredRE2 filter(kMinAtomLen);
+  int id = -1;
+  if (filter.Add(re2::StringPiece(pattern.data(), pattern.size()), options, &id) !=
+      RE2::NoError) {
+    return {};
+  }
+  std::vector<std::string> atoms;
+  filter.Compile(&atoms);
+  std::vector<int> present;
+  std::vector<int> passing;
+  filter.AllPotentials(present, &passing);
+  if (!passing.empty()) return {};  // passes with no atom at all: unfiltered
+  PatternAtoms out;
+  // Remove atoms from "present", longest (rarest) first, until the pattern can no longer pass:
+  // the removed ones are then a cover (the AND/OR tree is monotone, so every text the pattern
+  // matches holds one of them). Then drop any removed atom the cover does not need.
+  std::vector<int> order(atoms.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return atoms[a].size() > atoms[b].size(); });
+  auto passesWithout = [&](const std::vector<int>& removed) {
+    present.clear();
+    for (int a : order) {
+      if (std::find(removed.begin(), removed.end(), a) == removed.end()) present.push_back(a);
+    }
+    std::sort(present.begin(), present.end());
+    filter.AllPotentials(present, &passing);
+    return !passing.empty();
+  };
+  for (int a : order) {
+    if (!passesWithout({a})) out.necessary.push_back(atoms[a]);
+  }
+  if (!out.necessary.empty()) return out;
+  std::vector<int> cover;
+  for (int a : order) {
+    cover.push_back(a);
+    if (!passesWithout(cover)) break;
+  }
+  for (size_t i = cover.size(); i-- > 0 && cover.size() > 1;) {
+    std::vector<int> fewer = cover;
+    fewer.erase(fewer.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!passesWithout(fewer)) cover = std::move(fewer);
+  }
+  for (int a : cover) out.cover.push_back(atoms[a]);
+  return out;
+}
+
 void RegexSet::beginFile(std::string file) { files_.push_back(std::move(file)); }
 
 void RegexSet::add(std::string_view pattern, int line) {
@@ -72,15 +123,11 @@ void RegexSet::add(std::string_view pattern, int line) {
                       "the input, and a leading .* makes RE2::Set's DFA thrash (milliseconds per "
                       "match); start with what the input starts with, e.g. [^/]*\\.example\\.");
   }
-  if (!filtered_) filtered_ = std::make_unique<re2::FilteredRE2>(kMinAtomLen);
-  re2::StringPiece piece(pattern.data(), pattern.size());
   RE2::Options options = patternOptions(options_);
-  int id = -1;
-  if (filtered_->Add(piece, options, &id) != RE2::NoError) {
-    RE2 re(piece, options);  // only to get the error text
-    throw FilterError(where + "bad regex: " + re.error());
-  }
-  patterns_.push_back({static_cast<uint32_t>(files_.size() - 1), line, std::string(pattern)});
+  auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+  if (!re->ok()) throw FilterError(where + "bad regex: " + re->error());
+  patterns_.push_back({static_cast<uint32_t>(files_.size() - 1), line, std::string(pattern),
+                       std::move(re), coverAtoms(pattern, options)});
 }
 
 std::string RegexSet::rangeLocation(size_t firstIndex, size_t lastIndex) const {
@@ -119,28 +166,58 @@ void RegexSet::compile() {
     size_t bytes = 0;
     size_t end = std::min(patterns_.size(), (s + 1) * kShardSize);
     for (size_t i = s * kShardSize; i < end; ++i) {
-      bytes += static_cast<size_t>(filtered_->GetRE2(static_cast<int>(i)).ProgramSize()) *
-               kInstBytes;
+      bytes += static_cast<size_t>(patterns_[i].re->ProgramSize()) * kInstBytes;
     }
     if (bytes > programBudget) throw budgetError(shardLocation(s), options_.maxMemPerShard);
   }
+  // How many patterns could use each atom: the rarer, the fewer inputs will contain it.
+  std::unordered_map<std::string, uint32_t> uses;
+  for (const Pattern& p : patterns_) {
+    for (const std::string& a : p.atoms.necessary) ++uses[a];
+    for (const std::string& a : p.atoms.cover) ++uses[a];
+  }
+  // Cover atoms, each once, with the patterns they cover (ascending: patterns_ is file order).
   std::vector<std::string> atoms;
-  filtered_->Compile(&atoms);
-  for (const auto& a : atoms) {
+  std::vector<std::vector<uint32_t>> covered;
+  std::unordered_map<std::string, uint32_t> atomIds;
+  auto coverWith = [&](const std::string& a, uint32_t pattern) {
+    auto [it, added] = atomIds.emplace(a, static_cast<uint32_t>(atoms.size()));
+    if (added) {
+      atoms.push_back(a);
+      covered.emplace_back();
+    }
+    if (covered[it->second].empty() || covered[it->second].back() != pattern) {
+      covered[it->second].push_back(pattern);
+    }
     for (unsigned char c : a) {
       if (c >= 0x80) nonAsciiAtoms_ = true;
     }
+  };
+  unfilteredPattern_.assign(patterns_.size(), false);
+  for (uint32_t i = 0; i < patterns_.size(); ++i) {
+    Pattern& p = patterns_[i];
+    if (!p.atoms.necessary.empty()) {
+      // necessary is longest first; a strictly rarer atom replaces the pick.
+      const std::string* best = &p.atoms.necessary.front();
+      for (const std::string& a : p.atoms.necessary) {
+        if (uses[a] < uses[*best]) best = &a;
+      }
+      coverWith(*best, i);
+    } else if (!p.atoms.cover.empty()) {
+      for (const std::string& a : p.atoms.cover) coverWith(a, i);
+    } else {
+      unfilteredPattern_[i] = true;
+      ++unfilteredCount_;
+      addToSets(i);
+    }
+    p.atoms = PatternAtoms{};
   }
   atoms_ = AtomMatcher(atoms);
-  // With no atoms found, the patterns that pass are exactly the unfiltered ones.
-  std::vector<int> none;
-  std::vector<int> unfiltered;
-  filtered_->AllPotentials(none, &unfiltered);
-  unfilteredPattern_.assign(patterns_.size(), false);
-  for (int id : unfiltered) unfilteredPattern_[static_cast<size_t>(id)] = true;
-  unfilteredCount_ = unfiltered.size();
-  std::sort(unfiltered.begin(), unfiltered.end());
-  for (int id : unfiltered) addToSets(static_cast<uint32_t>(id));
+  atomFirst_.assign(1, 0);
+  for (const auto& c : covered) {
+    atomPatterns_.insert(atomPatterns_.end(), c.begin(), c.end());
+    atomFirst_.push_back(static_cast<uint32_t>(atomPatterns_.size()));
+  }
   for (size_t s = 0; s < shards_.size(); ++s) {
     if (!shards_[s]->Compile()) {
       throw budgetError(rangeLocation(shardIndex_[s].front(), shardIndex_[s].back()),
@@ -165,25 +242,30 @@ RegexSet::Result RegexSet::match(std::string_view text, uint32_t* index) const {
     best = shardIndex_[s][static_cast<size_t>(*std::min_element(hits.begin(), hits.end()))];
     break;
   }
-  // Patterns with atoms: only the candidates, lowest index first, below `best`.
+  // Patterns with atoms: only those whose cover atom occurs, lowest index first, below `best`.
   thread_local std::vector<int> found;
-  thread_local std::vector<int> candidates;
+  thread_local std::vector<uint32_t> candidates;
+  candidates.clear();
   bool all = nonAsciiAtoms_ &&
              std::any_of(text.begin(), text.end(), [](char c) { return (c & 0x80) != 0; });
   if (all) {
-    candidates.clear();
-    for (size_t i = 0; i < patterns_.size(); ++i) candidates.push_back(static_cast<int>(i));
+    for (uint32_t i = 0; i < patterns_.size(); ++i) candidates.push_back(i);
   } else {
     atoms_.find(text, &found);
-    if (found.empty() && unfilteredCount_ == 0) return Result::NoMatch;
-    filtered_->AllPotentials(found, &candidates);
-    std::sort(candidates.begin(), candidates.end());  // RE2 sorts them today; not documented
+    for (int a : found) {
+      candidates.insert(candidates.end(), atomPatterns_.begin() + atomFirst_[a],
+                        atomPatterns_.begin() + atomFirst_[a + 1]);
+    }
+    if (found.size() > 1) {
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    }
   }
-  for (int id : candidates) {
-    if (static_cast<uint32_t>(id) >= best) break;
-    if (unfilteredPattern_[static_cast<size_t>(id)]) continue;
-    if (filtered_->GetRE2(id).Match(input, 0, input.size(), options_.anchor, nullptr, 0)) {
-      best = static_cast<uint32_t>(id);
+  for (uint32_t id : candidates) {
+    if (id >= best) break;
+    if (unfilteredPattern_[id]) continue;
+    if (patterns_[id].re->Match(input, 0, input.size(), options_.anchor, nullptr, 0)) {
+      best = id;
       break;
     }
   }
@@ -201,14 +283,12 @@ size_t RegexSet::memoryBytes() const {
   // Texts, atom matcher, per-pattern programs (RE2::ProgramSize); the lazy DFA caches come on
   // top (per pattern: small for one anchored pattern, capped by patternOptions()).
   size_t bytes = patterns_.capacity() * sizeof(Pattern) + atoms_.memoryBytes() +
-                 unfilteredPattern_.capacity() / 8;
+                 unfilteredPattern_.capacity() / 8 +
+                 (atomFirst_.capacity() + atomPatterns_.capacity()) * sizeof(uint32_t);
   for (size_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& p = patterns_[i];
-    bytes += p.text.capacity() + sizeof(RE2) + 2 * sizeof(re2::StringPiece);
-    if (filtered_) {
-      bytes += static_cast<size_t>(filtered_->GetRE2(static_cast<int>(i)).ProgramSize()) *
-               kInstBytes;
-    }
+    bytes += p.text.capacity() + sizeof(RE2) +
+             static_cast<size_t>(p.re->ProgramSize()) * kInstBytes;
   }
   // The unfiltered patterns are compiled once more in the RE2::Set shards.
   for (const auto& index : shardIndex_) {

@@ -11,15 +11,19 @@
 // - Match() with an index vector allocates: the hot path asks yes/no first and only a hit
 //   pays for finding which pattern matched.
 //
-// Literal prefilter (research: FilteredRE2): 10k realistic anchored patterns in RE2::Set shards
-// cost 0.26-1.8 ms per distinct URL (the shared DFA keeps building states). Each pattern is
-// therefore also compiled on its own into an re2::FilteredRE2, whose atoms (lower-case
-// literals a matching text must contain) go into an Aho-Corasick AtomMatcher. A match scans the
-// input once for atoms, asks FilteredRE2 which patterns can still match, and runs only those,
-// in file order, with the list's anchor. Patterns without atoms ("unfiltered") stay in
-// RE2::Set shards as before (budget, sharding and kOutOfMemory -> Error unchanged for them).
-// The per-shard budget is checked against the summed program sizes of the shard's patterns.
-#include <re2/filtered_re2.h>
+// Literal prefilter: 10k realistic anchored patterns in RE2::Set shards cost 0.26-1.8 ms per
+// distinct URL (the shared DFA keeps building states). Each pattern is therefore compiled on its
+// own, and at load re2::FilteredRE2 gives its atoms (lower-case literals) and the AND/OR tree
+// over them. From that tree we keep a *cover*: atoms such that any text the pattern matches
+// contains at least one of them. Usually that is one atom the tree requires; among those we
+// take the one fewest patterns of the list also use (a word that 40 patterns share, such as
+// "telemetry", is likely common in URLs too; a random host label is not). Every cover atom goes into one Aho-Corasick AtomMatcher. A match scans the input once,
+// takes the patterns whose cover atom occurred, and runs only those, in file order, with the
+// list's anchor. Compared with asking FilteredRE2 at match time this skips its per-call tree
+// propagation (allocating), and the automaton holds ~1 atom per pattern instead of all of them.
+// Patterns without atoms ("unfiltered") stay in RE2::Set shards (budget, sharding and
+// kOutOfMemory -> Error unchanged for them). The per-shard budget is checked against the summed
+// program sizes of the shard's patterns.
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -34,6 +38,14 @@
 
 namespace tollgate::filters::lists {
 
+// The atoms of one pattern that can serve as its cover (see above). `necessary`: atoms every
+// matching text contains, each a cover on its own. `cover`: a cover built longest atom first,
+// for patterns with no necessary atom (an OR of ANDs). Both empty when the pattern has no atom
+// and must be tried on every input. Exposed for tests.
+struct PatternAtoms {
+  std::vector<std::string> necessary;
+  std::vector<std::string> cover;
+};
 class RegexSet {
  public:
   static constexpr size_t kShardSize = 5000;
@@ -74,6 +86,8 @@ class RegexSet {
     uint32_t file;  // index into files_
     int line;
     std::string text;
+    std::unique_ptr<RE2> re;
+    PatternAtoms atoms;  // released by compile()
   };
 
   std::string rangeLocation(size_t first, size_t last) const;
@@ -82,9 +96,10 @@ class RegexSet {
   Options options_;
   std::vector<std::string> files_;
   std::vector<Pattern> patterns_;
-  // Every pattern, id == index in patterns_ (file order).
-  std::unique_ptr<re2::FilteredRE2> filtered_;
   AtomMatcher atoms_;
+  // Patterns covered by atom a, ascending: atomPatterns_[atomFirst_[a], atomFirst_[a + 1]).
+  std::vector<uint32_t> atomFirst_;
+  std::vector<uint32_t> atomPatterns_;
   bool nonAsciiAtoms_ = false;  // AtomMatcher folds ASCII only: such texts try every pattern
   std::vector<bool> unfilteredPattern_;
   size_t unfilteredCount_ = 0;
@@ -93,6 +108,9 @@ class RegexSet {
   std::vector<std::unique_ptr<RE2::Set>> shards_;
   std::vector<std::vector<uint32_t>> shardIndex_;
 };
+
+// Computes PatternAtoms with re2::FilteredRE2 (compiles the pattern once more).
+PatternAtoms coverAtoms(std::string_view pattern, const RE2::Options& options);
 
 // True when `pattern` begins (after '^', flags and opening groups) with ".*", ".+" or ".{":
 // the shape that makes an anchored RE2::Set thrash.

@@ -26,7 +26,8 @@ class SetList final : public CompiledList {
           ListStats stats);
 
   // Tries domains, urls, cidrs, host regexes, URL regexes, in that order.
-  std::optional<EntryOrigin> match(const MatchInput& input) const override;
+  std::optional<ListHit> find(const MatchInput& input) const override;
+  EntryOrigin origin(ListHit hit) const override;
   uint64_t matchErrors() const override { return matchErrors_.load(std::memory_order_relaxed); }
 
   const ListMatchers& matchers() const { return matchers_; }
@@ -36,8 +37,9 @@ class SetList final : public CompiledList {
   void addWarning(std::string warning) { stats_.warnings.push_back(std::move(warning)); }
 
  private:
-  std::optional<EntryOrigin> matchRegex(const RegexSet& set, std::string_view text,
-                                        const MatchInput& input) const;
+  enum Part : uint32_t { kDomains, kUrls, kCidrs, kHostRegexes, kUrlRegexes };
+  std::optional<uint32_t> matchRegex(const RegexSet& set, std::string_view text,
+                                     const MatchInput& input) const;
 
   ListMatchers matchers_;
   mutable std::atomic<uint64_t> matchErrors_{0};

@@ -38,20 +38,19 @@ void StringTable::reserve(size_t entries, size_t textBytes) {
 }
 
 void StringTable::add(std::string_view key, uint64_t hash, int line) {
-  if (text_.size() + key.size() > UINT32_MAX) {
+  if (key.size() > kMaxKey || text_.size() + key.size() + 2 >= UINT32_MAX) {
     // 4 GiB of names: far beyond any real list (UT1 adult is ~90 MB of text).
     throw FilterError((files_.empty() ? std::string("list") : files_.back().file) +
                       ": list too large");
   }
-  if (entries_.empty()) entries_.push_back({0, 0});
-  entries_.back().line = static_cast<uint32_t>(line);
+  entries_.push_back({static_cast<EntryId>(text_.size()), static_cast<uint32_t>(line)});
+  text_.push_back(static_cast<char>(key.size() & 0xff));
+  text_.push_back(static_cast<char>(key.size() >> 8));
   text_.append(key);
-  entries_.push_back({static_cast<uint32_t>(text_.size()), 0});
   hashes_.push_back(hash);
 }
 
 size_t StringTable::finish() {
-  if (entries_.empty()) entries_.push_back({0, 0});
   size_t n = hashes_.size();
   size_t capacity = 16;
   while (capacity * 7 < n * 10) capacity *= 2;
@@ -72,14 +71,14 @@ size_t StringTable::finish() {
   filter_.assign(filterBits / 64, 0);
   filterMask_ = filterBits - 1;
   size_t duplicates = 0;
-  for (uint32_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     uint64_t h = hashes_[i];
     uint64_t tag = h >> 32;
+    EntryId id = entries_[i].offset;
     bool duplicate = false;
     size_t s = h & mask_;
     for (; slots_[s] != 0; s = (s + 1) & mask_) {
-      if ((slots_[s] >> 32) == tag && key(static_cast<uint32_t>(slots_[s] & 0xffffffff) - 1) ==
-                                          key(i)) {
+      if ((slots_[s] >> 32) == tag && key(static_cast<EntryId>(slots_[s] - 1)) == key(id)) {
         duplicate = true;  // the earlier line wins: it is the one "first match" reports
         break;
       }
@@ -88,7 +87,7 @@ size_t StringTable::finish() {
       ++duplicates;
       continue;
     }
-    slots_[s] = (tag << 32) | (i + 1);
+    slots_[s] = (tag << 32) | (uint64_t{id} + 1);
     uint64_t bit = (h >> 24) & filterMask_;
     filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
   }
@@ -100,24 +99,27 @@ size_t StringTable::finish() {
   return duplicates;
 }
 
-uint32_t StringTable::find(uint64_t hash, std::string_view k) const {
+StringTable::EntryId StringTable::find(uint64_t hash, std::string_view k) const {
   if (unique_ == 0) return kNotFound;
   uint64_t tag = hash >> 32;
   for (size_t s = hash & mask_; slots_[s] != 0; s = (s + 1) & mask_) {
     if ((slots_[s] >> 32) != tag) continue;
-    uint32_t index = static_cast<uint32_t>(slots_[s] & 0xffffffff) - 1;
-    if (equalsLowered(k, key(index))) return index;
+    EntryId id = static_cast<EntryId>(slots_[s] - 1);  // low 32 bits: offset + 1
+    if (equalsLowered(k, key(id))) return id;
   }
   return kNotFound;
 }
 
-EntryOrigin StringTable::origin(uint32_t index) const {
+EntryOrigin StringTable::origin(EntryId id) const {
   EntryOrigin o;
+  auto entry = std::lower_bound(entries_.begin(), entries_.end(), id,
+                                [](const Entry& e, EntryId i) { return e.offset < i; });
+  uint32_t index = static_cast<uint32_t>(entry - entries_.begin());
   auto it = std::upper_bound(files_.begin(), files_.end(), index,
                              [](uint32_t i, const FileStart& f) { return i < f.firstEntry; });
   if (it != files_.begin()) o.file = std::prev(it)->file;
-  o.line = static_cast<int>(entries_[index].line);
-  o.entry = std::string(key(index));
+  if (entry != entries_.end()) o.line = static_cast<int>(entry->line);
+  o.entry = std::string(key(id));
   return o;
 }
 

@@ -3,10 +3,13 @@
 // Sized for big lists: 1,000,000 names take ~24 bytes each plus their text, against ~90 for an
 // unordered_set<std::string> (research/perf_filter_anchors.md §2.3).
 //
-// Layout: all keys back to back in one arena; entries_ = {offset, line} in file order; slots_ =
-// open addressing (linear probing, load <= 0.7) of (32-bit hash tag << 32 | entry index + 1).
-// A miss usually costs one slot read; a tag hit is verified against the key text, so a hash
-// collision can never make a false match.
+// Layout: all keys back to back in one arena, each as a 16-bit length and its bytes, in file
+// order; slots_ = open addressing (linear probing, load <= 0.7) of (32-bit hash tag << 32 |
+// arena offset + 1). An entry is named by its arena offset (EntryId): offsets grow in file
+// order, so "the lowest-numbered entry" is the lowest offset. A miss usually costs one slot
+// read; a hit costs the slot and the key's bytes, nothing else (the line number lives in a side
+// table only explain and block pages read). A tag hit is verified against the key text, so a
+// hash collision can never make a false match.
 //
 // The caller hashes (see hashForward / the reversed walk in domain_set.cc): the same key must be
 // given the same hash at add() and at find(); the table does not care how it was computed.
@@ -44,18 +47,22 @@ inline uint64_t hashForward(std::string_view s) {
 
 class StringTable {
  public:
-  static constexpr uint32_t kNotFound = UINT32_MAX;
+  // An entry's arena offset; ordered like the file.
+  using EntryId = uint32_t;
+  static constexpr EntryId kNotFound = UINT32_MAX;
+  static constexpr size_t kMaxKey = UINT16_MAX;
 
   // Entries added after this call came from `file` (for EntryOrigin).
   void beginFile(std::string file);
-  // `key` is already normalised and lower-case. Duplicates are dropped at finish().
+  // `key` is already normalised and lower-case, at most kMaxKey bytes (callers skip longer
+  // ones). Duplicates are dropped at finish().
   void add(std::string_view key, uint64_t hash, int line);
   void reserve(size_t entries, size_t textBytes);
   // Builds the slots; returns how many duplicates were dropped. No add() afterwards.
   size_t finish();
 
   // The entry whose key equals `key` compared ASCII case-insensitively, or kNotFound.
-  uint32_t find(uint64_t hash, std::string_view key) const;
+  EntryId find(uint64_t hash, std::string_view key) const;
   // False when no key has this hash (a one-bit-per-hash filter of ~16 bits per entry, small
   // enough to stay in cache): most suffixes of a host are in no list, and this answers them
   // without touching the slot table.
@@ -65,18 +72,18 @@ class StringTable {
   }
   void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
 
-  std::string_view key(uint32_t index) const {
-    return std::string_view(text_.data() + entries_[index].offset,
-                            entries_[index + 1].offset - entries_[index].offset);
+  std::string_view key(EntryId id) const {
+    const auto* p = reinterpret_cast<const unsigned char*>(text_.data()) + id;
+    return std::string_view(text_.data() + id + 2, static_cast<size_t>(p[0] | p[1] << 8));
   }
-  EntryOrigin origin(uint32_t index) const;
+  EntryOrigin origin(EntryId id) const;
   size_t size() const { return unique_; }
-  size_t added() const { return entries_.empty() ? 0 : entries_.size() - 1; }
+  size_t added() const { return entries_.size(); }
   size_t memoryBytes() const;
 
  private:
   struct Entry {
-    uint32_t offset;  // into text_; entries_ ends with a sentinel holding text_.size()
+    EntryId offset;  // of its record in text_
     uint32_t line;
   };
   struct FileStart {

@@ -88,6 +88,10 @@ bool normalizeUrlEntry(std::string_view text, std::string& out, std::string& why
     why = "more than " + std::to_string(kMaxPrefixes - 3) + " path segments";
     return false;
   }
+  if (out.size() + rest.size() > StringTable::kMaxKey) {
+    why = "URL longer than " + std::to_string(StringTable::kMaxKey) + " bytes";
+    return false;
+  }
   for (char c : rest) {
     if (static_cast<unsigned char>(c) <= ' ') {
       why = "whitespace or control character in URL";

@@ -483,12 +483,12 @@ int main(int argc, char** argv) {
     }
     size_t domainHits = 0, depthSum = 0;
     for (const auto& h : hosts) {
-      domainHits += domainList->match(MatchInput{h, {}, nullptr}).has_value();
+      domainHits += domainList->find(MatchInput{h, {}, nullptr}).has_value();
       depthSum += static_cast<size_t>(std::count(h.begin(), h.end(), '.')) + 1;
     }
     size_t sink = 0;
     const double domainRate = rate(seconds, hosts.size(), [&](size_t i) {
-      sink += domainList->match(MatchInput{hosts[i], {}, nullptr}).has_value();
+      sink += domainList->find(MatchInput{hosts[i], {}, nullptr}).has_value();
     });
 
     // (b) decide() for HTTP requests: 85% generated to pass (every list consulted, the usual
@@ -552,7 +552,7 @@ int main(int argc, char** argv) {
     auto listRate = [&](const CompiledList* l) {
       return rate(seconds / 2, passing.size(), [&](size_t i) {
         const std::string& u = passing[i].url;
-        sink += l->match(MatchInput{passing[i].host, std::string_view(u).substr(7), &dest})
+        sink += l->find(MatchInput{passing[i].host, std::string_view(u).substr(7), &dest})
                     .has_value();
       });
     };

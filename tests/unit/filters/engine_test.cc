@@ -103,7 +103,9 @@ TEST_F(EngineTest, VerdictNamesRuleListCategoryGroupAndEntry) {
   EXPECT_EQ(v.list, "ads");
   EXPECT_EQ(v.category, "ads");
   EXPECT_EQ(v.group, "kids");
-  EXPECT_EQ(v.entry, "ads.txt:1: doubleclick.net");
+  EXPECT_EQ(v.entry, "");  // decide() does not look up line numbers
+  EXPECT_EQ(build()->explain(http("ad.doubleclick.net")).verdict.entry,
+            "ads.txt:1: doubleclick.net");
 }
 
 TEST_F(EngineTest, NoRuleMatchedFallsToGroupDefault) {
@@ -185,7 +187,7 @@ TEST_F(EngineTest, NeverBlockHostWinsOverEveryRule) {
   Verdict v = engine->decide(http("www.youtube.com"));
   EXPECT_EQ(v.action, Action::Allow);
   EXPECT_EQ(v.rule, "never_block");
-  EXPECT_EQ(v.entry, "test.conf:30: youtube.com");
+  EXPECT_EQ(engine->explain(http("www.youtube.com")).verdict.entry, "test.conf:30: youtube.com");
   EXPECT_EQ(v.group, "kids");
   EXPECT_EQ(engine->decide(http("notyoutube.com")).action, Action::Block);
 }
@@ -197,7 +199,7 @@ TEST_F(EngineTest, NeverBlockCidrMatchesTheDestination) {
   destination_ = address("192.0.2.10");
   Verdict v = engine->decide(http(""));
   EXPECT_EQ(v.rule, "never_block");
-  EXPECT_EQ(v.entry, "test.conf:30: 192.0.2.0/24");
+  EXPECT_EQ(engine->explain(http("")).verdict.entry, "test.conf:30: 192.0.2.0/24");
   destination_ = address("198.51.100.1");
   EXPECT_EQ(engine->decide(http("")).action, Action::Block);
 }
@@ -309,7 +311,7 @@ TEST_F(EngineTest, ExplainAgreesWithDecide) {
       Verdict e = engine->explain(http(host)).verdict;
       EXPECT_EQ(d.action, e.action) << host << " " << t;
       EXPECT_EQ(d.rule, e.rule) << host << " " << t;
-      EXPECT_EQ(d.entry, e.entry) << host << " " << t;
+      EXPECT_EQ(d.list, e.list) << host << " " << t;
     }
   }
 }

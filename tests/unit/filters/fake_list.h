@@ -25,16 +25,19 @@ class FakeList final : public CompiledList {
     stats_.entries = hosts_.size();
   }
 
-  std::optional<EntryOrigin> match(const MatchInput& input) const override {
+  std::optional<ListHit> find(const MatchInput& input) const override {
     for (size_t i = 0; i < hosts_.size(); ++i) {
       const std::string& h = hosts_[i];
       std::string_view host = input.host;
       if (host.size() < h.size() || host.substr(host.size() - h.size()) != h) continue;
       if (host.size() == h.size() || host[host.size() - h.size() - 1] == '.') {
-        return EntryOrigin{file_, static_cast<int>(i + 1), h};
+        return ListHit{0, static_cast<uint32_t>(i)};
       }
     }
     return std::nullopt;
+  }
+  EntryOrigin origin(ListHit hit) const override {
+    return EntryOrigin{file_, static_cast<int>(hit.id + 1), hosts_[hit.id]};
   }
 
  private:
