@@ -353,6 +353,15 @@ void reset(ClientHelloInfo& out) {
   out.bytesUsed = 0;
 }
 
+// Parses a whole handshake message (header + body) whose framing has been vouched for.
+ParseState parseMessage(std::string_view message, ClientHelloInfo& out, TlsError& err) {
+  if (!parseBody(message.substr(kHandshakeHeaderSize), out)) {
+    reset(out);
+    return fail(err, TlsError::Malformed);
+  }
+  return ParseState::Done;
+}
+
 }  // namespace
 
 ParseState parseClientHello(std::string_view input, const TlsLimits& limits, ClientHelloInfo& out,
@@ -373,12 +382,32 @@ ParseState parseClientHello(std::string_view input, const TlsLimits& limits, Cli
     joinFragments(input, f, joined);
     message = joined;
   }
-  if (!parseBody(message.substr(kHandshakeHeaderSize), out)) {
-    reset(out);
-    return fail(err, TlsError::Malformed);
-  }
+  if (parseMessage(message, out, err) != ParseState::Done) return ParseState::Error;
   out.recordVersion = f.firstVersion;
   out.bytesUsed = f.end;
+  return ParseState::Done;
+}
+
+// The handshake header, checked in byte order like walkRecords so that a prefix never decides
+// differently from the whole:
+//
+//   +--------+--------+--------+--------+-------------------------------------+
+//   | msg=1  |   body length (24-bit BE)  | ClientHello body                    |
+//   +--------+--------+--------+--------+-------------------------------------+
+ParseState parseClientHelloMessage(std::string_view message, const TlsLimits& limits,
+                                   ClientHelloInfo& out, TlsError& err) {
+  reset(out);
+  err = TlsError::None;
+  if (message.empty()) return ParseState::NeedMore;
+  if (byteAt(message, 0) != kHandshakeClientHello) return fail(err, TlsError::NotClientHello);
+  if (message.size() < kHandshakeHeaderSize) return ParseState::NeedMore;
+  const size_t size =
+      kHandshakeHeaderSize + (static_cast<size_t>(byteAt(message, 1)) << 16 |
+                              static_cast<size_t>(byteAt(message, 2)) << 8 | byteAt(message, 3));
+  if (size > limits.maxBytes) return fail(err, TlsError::TooLarge);
+  if (message.size() < size) return ParseState::NeedMore;
+  if (parseMessage(message.substr(0, size), out, err) != ParseState::Done) return ParseState::Error;
+  out.bytesUsed = size;
   return ParseState::Done;
 }
 

@@ -2,6 +2,7 @@
 // TLS ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) read from the first bytes a client sends,
 // without decrypting anything. The handshake message may be split across TLS records and the
 // records across TCP segments; the parser reassembles up to maxBytes and then gives up.
+// QUIC (quic_initial.h) hands over the bare handshake message instead: parseClientHelloMessage.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -53,5 +54,17 @@ struct TlsLimits {
 // Allocates only for out.sni / out.alpn, plus one buffer when the hello spans several records.
 ParseState parseClientHello(std::string_view input, const TlsLimits& limits, ClientHelloInfo& out,
                             TlsError& err);
+
+// Parses a ClientHello handshake message that is not wrapped in TLS records: the 4-byte
+// handshake header (type 1, 24-bit body length) then the body, as QUIC carries it in CRYPTO
+// frames (RFC 9001 §4). Same body checks and fields as parseClientHello, except:
+//   Done      out.bytesUsed is the message size (header + body); bytes after it are not read.
+//             out.recordVersion is 0: there is no record layer.
+//   NeedMore  the input is shorter than its header says, and nothing is wrong so far.
+//   Error     NotClientHello (first byte is not 1), TooLarge (the header announces more than
+//             limits.maxBytes), Malformed (the body). Never NotTls.
+// A prefix gives NeedMore or the same verdict as the whole. Allocates only for sni / alpn.
+ParseState parseClientHelloMessage(std::string_view message, const TlsLimits& limits,
+                                   ClientHelloInfo& out, TlsError& err);
 
 }  // namespace tollgate::inspect
