@@ -23,6 +23,7 @@ proxy::Enforcement buildEnforcement(const config::Config& config) {
   proxy::Enforcement e;
   e.policy = buildPolicy(config);
   e.responses = proxy::BlockResponses::build(config.filter);
+  e.storeIds = cache::StoreIdRules::build(config);
   return e;
 }
 
@@ -35,6 +36,13 @@ std::vector<std::string> restartOnlyChanges(const config::Config& a, const confi
   if (a.gateway.manageNftables != b.gateway.manageNftables) out.push_back("gateway.manage_nftables");
   if (a.control.socket != b.control.socket) out.push_back("control.socket");
   if (a.log.queueSize != b.log.queueSize) out.push_back("log.queue_size");
+  const auto &x = a.cache, &y = b.cache;
+  if (x.enabled != y.enabled || x.dir != y.dir || x.size != y.size || x.memory != y.memory ||
+      x.memoryObjectMax != y.memoryObjectMax || x.maxObjectSize != y.maxObjectSize ||
+      x.rangeMiss != y.rangeMiss || x.heuristicMax != y.heuristicMax ||
+      x.verifyHost != y.verifyHost) {
+    out.push_back("cache.*");
+  }
   return out;
 }
 }  // namespace
@@ -63,6 +71,7 @@ void Daemon::start() {
     std::lock_guard<std::mutex> lock(reloadMutex_);
     return control::listsJson(enforcement_.policy, lastPolicyError_);
   });
+  control_->on("cache", [this](const std::vector<std::string>& words) { return cacheCommand(words); });
   control_->bindSocket();
   unsigned n = cfg.gateway.workers;
   for (unsigned i = 0; i < n; ++i) counters_.push_back(std::make_unique<CounterBlock>());
@@ -78,9 +87,14 @@ void Daemon::start() {
 
   auto enforcement = buildEnforcement(cfg);
   enforcement_ = enforcement;
+  if (cfg.cache.enabled) {
+    cache_ = std::make_unique<cache::HttpCache>(cfg.cache);
+    cache_->open();  // logs what it found and dropped
+  }
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<proxy::Worker>(i, *counters_[i], decisionLog_->queue(i), limiter_,
                                                        neighbours_.get(), config_, enforcement));
+    workers_.back()->setCache(cache_.get());
     workers_.back()->openListeners();
   }
   // Listeners first, then the ruleset: the moment traffic is steered here, a socket takes it.
@@ -111,6 +125,7 @@ std::string Daemon::reload() {
     merged->gateway.manageNftables = config_->gateway.manageNftables;
     merged->control.socket = config_->control.socket;
     merged->log.queueSize = config_->log.queueSize;
+    merged->cache = config_->cache;  // the store is opened once, at start
     config::ConfigPtr next = merged;
     if (next->gateway.manageNftables) {
       if (auto err = installInterception(*next)) throw std::runtime_error("interception: " + *err);
@@ -172,6 +187,7 @@ void Daemon::stop() {
   for (auto& w : workers_) w->join();
   workers_.clear();
   if (decisionLog_) decisionLog_->stop();
+  cache_.reset();  // after the workers: finishes the disk threads
   if (neighbours_) neighbours_->stop();
   if (interceptionInstalled_) {
     if (auto err = removeInterception(*config_)) diag::warning("removing interception: " + *err);
@@ -183,6 +199,31 @@ uint64_t Daemon::counter(Counter c) const {
   uint64_t sum = 0;
   for (auto& block : counters_) sum += block->get(c);
   return sum;
+}
+
+// `tollgatectl cache stats` | `cache purge URL` | `cache purge --host H`.
+std::string Daemon::cacheCommand(const std::vector<std::string>& words) {
+  if (!cache_) return "{\"ok\":false,\"error\":\"the cache is disabled ([cache] enabled = false)\"}";
+  if (words.size() >= 2 && words[1] == "stats") {
+    return cache_->statsJson(counter(Counter::cache_hits) + counter(Counter::cache_refresh_unmodified),
+                             counter(Counter::cache_misses) + counter(Counter::cache_refresh_modified),
+                             counter(Counter::cache_hit_bytes), counter(Counter::cache_miss_bytes));
+  }
+  if (words.size() == 4 && words[1] == "purge" && words[2] == "--host") {
+    size_t n = cache_->store().purgeHost(words[3]);
+    return "{\"ok\":true,\"purged\":" + std::to_string(n) + "}";
+  }
+  if (words.size() == 3 && words[1] == "purge") {
+    cache::StoreIdRulesPtr ids;
+    {
+      std::lock_guard<std::mutex> lock(reloadMutex_);
+      ids = enforcement_.storeIds;
+    }
+    std::string url = cache::normalizeUrl(words[2]);
+    size_t n = cache_->store().purgeKey(ids ? ids->keyFor(url) : url);
+    return "{\"ok\":true,\"purged\":" + std::to_string(n) + "}";
+  }
+  return "{\"ok\":false,\"error\":\"usage: cache stats | cache purge URL | cache purge --host HOST\"}";
 }
 
 std::string Daemon::statusJson() const {
@@ -204,6 +245,15 @@ std::string Daemon::statusJson() const {
     out += '"';
     out += counterName(static_cast<Counter>(i));
     out += "\":" + std::to_string(counter(static_cast<Counter>(i)));
+  }
+  if (cache_) {
+    // The store's own counts, next to the workers' ones under the same naming.
+    auto s = cache_->store().stats();
+    out += ",\"cache_objects\":" + std::to_string(s.objects);
+    out += ",\"cache_evictions\":" + std::to_string(s.evictions);
+    out += ",\"cache_corrupt_dropped\":" + std::to_string(s.droppedCorrupt);
+    out += ",\"cache_unfinished_dropped\":" + std::to_string(s.droppedTmp);
+    out += ",\"cache_write_failures\":" + std::to_string(s.writeFailures);
   }
   out += "}}";
   return out;

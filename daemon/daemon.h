@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cache/http_cache.h"
 #include "daemon/config/config.h"
 #include "daemon/control/control_server.h"
 #include "daemon/core/counters.h"
@@ -39,6 +40,8 @@ class Daemon {
   uint64_t counter(Counter c) const;
 
  private:
+  std::string cacheCommand(const std::vector<std::string>& words);
+
   std::string configPath_;
   config::ConfigPtr config_;
   mutable std::mutex reloadMutex_;  // one reload at a time; guards config_
@@ -49,6 +52,7 @@ class Daemon {
   std::unique_ptr<nf::NeighbourTable> neighbours_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<cache::HttpCache> cache_;  // [cache] enabled; outlives the workers
   bool interceptionInstalled_ = false;
   std::atomic<uint64_t> reloads_{0};
   proxy::Enforcement enforcement_;  // what the workers enforce now (explain, lists)

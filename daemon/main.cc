@@ -10,6 +10,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/core/diag.h"
+#include "daemon/cache/store_id.h"
 #include "daemon/daemon.h"
 #include "daemon/policy_builder.h"
 #include "daemon/proxy/block_responses.h"
@@ -71,10 +72,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (checkOnly) {
-    // Lists, schedules, groups and the block page are checked too: everything a start would load.
+    // Lists, schedules, groups, the block page and store-ID rules are checked too: everything a
+    // start would load (the cache directory is not touched).
     try {
       tollgate::buildPolicy(*config);
       tollgate::proxy::BlockResponses::build(config->filter);
+      tollgate::cache::StoreIdRules::build(*config);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "%s\n", e.what());
       return 1;

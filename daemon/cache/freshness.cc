@@ -402,7 +402,12 @@ ServeDecision decideIgnoringOnlyIfCached(const FreshnessInfo& info,
   int64_t age = currentAge(info, now);
   bool fresh = info.lifetime > age;
   if (fresh && info.immutable) return {ServeAction::ServeFresh, "immutable"};
-  if (req.maxAge && age > *req.maxAge) return toOrigin(info, now, "request_max_age");
+  // Ages are whole seconds, so a response stored 0.9 s ago has age 0: "max-age=0" (what a
+  // browser's reload sends) would then never reach the origin. Read it as Squid and ATS do:
+  // revalidate.
+  if (req.maxAge && (age > *req.maxAge || *req.maxAge == 0)) {
+    return toOrigin(info, now, "request_max_age");
+  }
   if (fresh) {
     if (req.minFresh && info.lifetime - age < *req.minFresh) {
       return toOrigin(info, now, "min_fresh");

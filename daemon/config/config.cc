@@ -220,6 +220,23 @@ const std::vector<OptionSpec>& optionTable() {
        }},
       {"filter", "never_block", [](C& c, S v) { c.filter.neverBlock = splitList(v); }},
       {"filter", "admin_contact", [](C& c, S v) { c.filter.adminContact = v; }},
+      {"cache", "enabled", [](C& c, S v) { c.cache.enabled = parseBool(v); }},
+      {"cache", "dir",
+       [](C& c, S v) {
+         if (v.empty() || v[0] != '/') throw ConfigError("dir must be an absolute path");
+         c.cache.dir = v;
+       }},
+      {"cache", "size", [](C& c, S v) { c.cache.size = parseSize(v); }},
+      {"cache", "memory", [](C& c, S v) { c.cache.memory = parseSize(v); }},
+      {"cache", "max_object_size", [](C& c, S v) { c.cache.maxObjectSize = parseSize(v); }},
+      {"cache", "memory_object_max", [](C& c, S v) { c.cache.memoryObjectMax = parseSize(v); }},
+      {"cache", "range_miss",
+       [](C& c, S v) {
+         c.cache.rangeMiss = parseEnum<RangeMiss>(
+             v, {{"forward", RangeMiss::Forward}, {"fetch_whole", RangeMiss::FetchWhole}});
+       }},
+      {"cache", "heuristic_max", [](C& c, S v) { c.cache.heuristicMax = parseDuration(v); }},
+      {"cache", "verify_host", [](C& c, S v) { c.cache.verifyHost = parseBool(v); }},
       {"control", "socket",
        [](C& c, S v) {
          if (v.empty() || v[0] != '/') throw ConfigError("socket must be an absolute path");
@@ -235,6 +252,7 @@ const std::map<std::string, std::set<std::string>> kNamedKinds = {
     {"list", {"format", "path"}},
     {"schedule", {"days", "hours"}},
     {"group", {"clients", "rules", "default", "safe_search", "block_ech"}},
+    {"storeid", {"match", "key"}},
 };
 
 bool validSectionName(const std::string& name) {
@@ -271,6 +289,10 @@ void validate(Config& c, const std::string& source, const std::map<std::string, 
   if ((c.gateway.interceptMark & ~m) || (c.gateway.upstreamMark & ~m))
     failAt({"gateway.mark_mask", "gateway.upstream_mark", "gateway.intercept_mark"},
            "intercept_mark and upstream_mark must lie inside mark_mask");
+  if (c.cache.enabled && c.cache.size < c.cache.maxObjectSize && c.cache.size < (uint64_t{1} << 20))
+    failAt({"cache.size"}, "cache size must be at least 1M");
+  if (c.cache.memoryObjectMax > c.cache.memory)
+    failAt({"cache.memory_object_max", "cache.memory"}, "memory_object_max exceeds memory");
   if (c.limits.maxConnectionsPerClient > c.limits.maxConnections)
     failAt({"limits.max_connections_per_client", "limits.max_connections"},
            "max_connections_per_client exceeds max_connections");
@@ -356,6 +378,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
         section = lower(header);
         if (!sections.count(section)) throw ConfigError(where + "unknown section [" + section + "]");
         if (section == "filter" && setKeys) config->filter.line = lineNo;
+        if (section == "cache" && setKeys) config->cache.line = lineNo;
         continue;
       }
       auto eq = line.find('=');
@@ -389,7 +412,8 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
   validate(*config, sourceName, keyLines);
   for (auto& ns : config->sections) {
     static const std::map<std::string, std::vector<const char*>> required = {
-        {"list", {"format", "path"}}, {"schedule", {"days", "hours"}}, {"group", {}}};
+        {"list", {"format", "path"}}, {"schedule", {"days", "hours"}}, {"group", {}},
+        {"storeid", {"match", "key"}}};
     for (auto* key : required.at(ns.kind))
       if (!ns.values.count(key))
         throw ConfigError(ns.file + ":" + std::to_string(ns.line) + ": [" + ns.kind + "." + ns.name +

@@ -63,6 +63,22 @@ struct LogConfig {
   std::string level = "info";
 };
 
+enum class RangeMiss { Forward, FetchWhole };
+
+// [cache]: the shared HTTP cache (RFC 9111). Store-ID rules are [storeid.NAME] sections.
+struct CacheConfig {
+  bool enabled = false;
+  std::string dir = "/var/cache/tollgate";
+  uint64_t size = uint64_t{10} << 30;           // disk bytes
+  uint64_t memory = uint64_t{256} << 20;        // memory tier bytes
+  uint64_t maxObjectSize = uint64_t{4} << 30;
+  uint64_t memoryObjectMax = uint64_t{1} << 20;
+  RangeMiss rangeMiss = RangeMiss::Forward;
+  Millis heuristicMax{24 * 3600 * 1000};
+  bool verifyHost = true;                       // the anti-poisoning check
+  int line = 0;                                 // the [cache] header, for errors
+};
+
 struct ControlConfig {
   std::string socket;
 };
@@ -83,7 +99,7 @@ struct FilterConfig {
 // kept as validated strings with their lines; filters/ turns them into a policy (and reports
 // its own errors with the same file:line).
 struct NamedSection {
-  std::string kind;  // list | schedule | group
+  std::string kind;  // list | schedule | group | storeid
   std::string name;
   std::string file;
   int line = 0;
@@ -102,6 +118,7 @@ struct Config {
   LogConfig log;
   ControlConfig control;
   FilterConfig filter;
+  CacheConfig cache;
   std::vector<NamedSection> sections;  // in file order
 };
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -46,7 +46,25 @@ namespace tollgate {
   X(bytes_upstream_to_client)                                                                  \
   X(log_lines_queued)          /* handed to the logging thread */                               \
   X(log_lines_dropped)         /* the worker's log queue was full */                           \
-  X(mac_unknown)               /* no neighbour entry for the client */
+  X(mac_unknown)               /* no neighbour entry for the client */                        \
+  X(cache_hits)                /* served from the cache (fresh, or stale where allowed) */     \
+  X(cache_mem_hits)            /* ...of which the body came from the memory tier */            \
+  X(cache_misses)              /* looked up, not there: fetched from the origin */            \
+  X(cache_refresh_unmodified)  /* revalidated, 304: served from the cache */                   \
+  X(cache_refresh_modified)    /* revalidated, the origin sent a new object */                \
+  X(cache_collapsed)           /* joined another client's fetch of the same object */         \
+  X(cache_bypass)              /* not looked up (method, no-store, body, Range miss...) */    \
+  X(cache_stored)              /* responses written to the store */                            \
+  X(cache_not_storable)        /* fetched on a miss, refused by RFC 9111 rules */             \
+  X(cache_host_mismatch)       /* destination is not an address of Host: served, not stored */ \
+  X(cache_host_unverified)     /* Host not resolved yet: served, not stored */                \
+  X(cache_invalidations)       /* objects dropped by an unsafe method's response */           \
+  X(cache_range_hits)          /* 206 answered from a complete stored object */               \
+  X(cache_only_if_cached_miss) /* only-if-cached and nothing usable: 504 */                   \
+  X(cache_corrupt_served)      /* a body failed its CRC while served: client reset */         \
+  X(cache_background_fetches)  /* whole objects fetched after a Range miss (fetch_whole) */    \
+  X(cache_hit_bytes)           /* body bytes sent from the cache */                            \
+  X(cache_miss_bytes)          /* body bytes relayed on cacheable misses */
 
 enum class Counter : unsigned {
 #define TOLLGATE_COUNTER_ENUM(name) name,

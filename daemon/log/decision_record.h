@@ -28,6 +28,10 @@ struct DecisionRecord {
   std::string url;
   std::string contentType;  // squid format only
   std::string note;         // why a connection ended abnormally (e.g. "upstream_refused")
+  // HTTP cache outcome: hit | miss | refresh | collapsed | bypass; null when the cache is off.
+  const char* cache = nullptr;
+  // Squid's finer code for it (TCP_MEM_HIT, TCP_REFRESH_UNMODIFIED...); null: derived.
+  const char* squidCacheCode = nullptr;
   int status = 0;           // HTTP status sent to the client; 0 when none
   uint64_t bytesUp = 0;     // client → upstream
   uint64_t bytesDown = 0;   // upstream/proxy → client

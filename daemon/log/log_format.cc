@@ -89,6 +89,7 @@ const char* squidCode(const DecisionRecord& r) {
   std::string_view action = r.action;
   if (action == "block" || action == "redirect") return "TCP_DENIED";
   if (std::string_view(r.proto) != "http") return "TCP_TUNNEL";
+  if (r.squidCacheCode != nullptr) return r.squidCacheCode;
   if (r.status == 0 || r.status >= 500) return "TCP_MISS_ABORTED";
   return "TCP_MISS";
 }
@@ -119,6 +120,7 @@ void appendJsonLine(const DecisionRecord& r, std::string& out) {
   field(out, "bytes_down", static_cast<int64_t>(r.bytesDown));
   field(out, "duration_ms", r.durationMs);
   field(out, "connect_ms", r.connectMs);
+  if (r.cache != nullptr) field(out, "cache", r.cache);
   if (!r.note.empty()) field(out, "note", r.note);
   out += "}\n";
 }

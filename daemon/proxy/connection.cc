@@ -164,7 +164,8 @@ void Connection::advance() {
   inAdvance_ = false;
   // A relay that spent its budget has more to move but will get no new edge: come back after
   // the other connections of this batch had their turn.
-  if ((phase_ == Phase::Tunnel || phase_ == Phase::Http) && (up_.yielded() || down_.yielded()))
+  if ((phase_ == Phase::Tunnel || phase_ == Phase::Http) &&
+      (up_.yielded() || down_.yielded() || response_.yielded()))
     ctx_.loop.runSoon(&clientSide_);
 }
 
@@ -412,6 +413,7 @@ void Connection::close() {
   if (phase_ == Phase::Closed) return;
   logRecord();
   phase_ = Phase::Closed;
+  cache_.reset();  // an unfinished store is abandoned, its joiners released
   for (Side* side : {&clientSide_, &upstreamSide_}) {
     int fd = side->ep.fd;
     if (fd < 0) continue;

@@ -13,6 +13,7 @@
 #include "daemon/inspect/chunked_decoder.h"
 #include "daemon/log/decision_record.h"
 #include "daemon/net/stream_pump.h"
+#include "daemon/proxy/cache_exchange.h"
 #include "daemon/proxy/message_relay.h"
 #include "daemon/proxy/worker_context.h"
 
@@ -68,6 +69,9 @@ class Connection final : public Deletable {
   void httpForwardRequest();
   void httpReadResponse();
   void httpFinishExchange();
+  // Sends the request upstream (connecting or reusing), with `extraFields` ("Name: v\r\n"...)
+  // added to its head.
+  bool httpForward(const inspect::RequestHead& head, const std::string& extraFields);
   void httpReject(int status, const char* note);
   // A reply the proxy makes itself, then close (after a protocol error, or when the request has a
   // body we will not read).
@@ -78,6 +82,19 @@ class Connection final : public Deletable {
   void httpOpenRecord();  // a fresh decision record for the next exchange
   void httpStartRecord(const inspect::RequestHead& head);
   bool upstreamReusable();  // may peek at the socket
+
+  // HTTP cache (connection_cache.cc). cacheRequest: true when the cache answers (a hit, a 504
+  // for only-if-cached, or waiting on another client's fetch); false: forward as usual.
+  bool cacheRequest(const inspect::RequestHead& head);
+  // The origin's response head is in: decide storing; true when a 304 refreshed the stored
+  // object and the cache answers instead (the 304 is not relayed).
+  bool cacheResponseHead(const inspect::ResponseHead& head);
+  void cacheTapResponse();    // the relay of a stored response copies its body to the store
+  void cacheResponseDone();   // the relayed response ended: publish what was stored
+  void cacheServe(cache::ObjectPtr object, bool growing);  // answer from the store
+  void cacheServeStep();      // move stored bytes to the client (in place of httpReadResponse)
+  void cacheJoinProgress();   // the fetch this exchange waits on moved on
+  void cacheReadDone(cache::BodyReader::Status status, std::string bytes);
 
   void sendAndClose(std::string response);  // proxy-generated reply, then close
   void logRecord(uint64_t unsentReply = 0);  // unsentReply: proxy reply bytes still to send
@@ -130,6 +147,11 @@ class Connection final : public Deletable {
   uint64_t exchanges_ = 0;     // finished request/response pairs on this connection
   uint64_t exchangeUpStart_ = 0;    // client bytes read before this exchange
   uint64_t exchangeDownStart_ = 0;  // client bytes written before this exchange
+
+  // The cache's part of the current exchange (null: the cache is off or out of it).
+  std::unique_ptr<CacheExchange> cache_;
+  // Expires with the connection: disk-thread completions posted to the loop check it first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace tollgate::proxy

@@ -235,11 +235,17 @@ bool Connection::httpReadRequestHead() {
   reqMethod_ = record_.method;
   reqKeepAlive_ = head.keepAlive;
   reqUpgrade_ = head.upgrade;
+  if (ctx_.cache != nullptr && cacheRequest(head)) return true;
+  return httpForward(head, "");
+}
+
+bool Connection::httpForward(const inspect::RequestHead& head, const std::string& extraFields) {
+  const auto& limits = config_->limits;
   size_t headLength = head.headLength;
-  if (config_->http.via || config_->http.xForwardedFor) {
-    std::string extra;
-    if (config_->http.via) extra += "Via: 1." + std::to_string(head.versionMinor) + " tollgate\r\n";
-    if (config_->http.xForwardedFor) extra += "X-Forwarded-For: " + log::formatAddress(client_) + "\r\n";
+  std::string extra = extraFields;
+  if (config_->http.via) extra += "Via: 1." + std::to_string(head.versionMinor) + " tollgate\r\n";
+  if (config_->http.xForwardedFor) extra += "X-Forwarded-For: " + log::formatAddress(client_) + "\r\n";
+  if (!extra.empty()) {
     auto rewritten = rewriteHead(up_.buffer.view(), headLength, extra);
     up_.buffer.replacePrefix(headLength, rewritten);
     headLength = rewritten.size();
@@ -273,6 +279,7 @@ void Connection::httpForwardRequest() {
 }
 
 void Connection::httpReadResponse() {
+  if (cache_ && cache_->answering()) return cacheServeStep();
   auto& c = clientSide_.ep;
   auto& u = upstreamSide_.ep;
   const auto& limits = config_->limits;
@@ -303,8 +310,10 @@ void Connection::httpReadResponse() {
     auto ct = inspect::findHeader(head.headers, "content-type");
     record_.contentType.assign(ct.data(), ct.size());
     respKeepAlive_ = head.keepAlive;
+    if (cache_ && !respInterim_ && cacheResponseHead(head)) return;  // answered from the store
     response_.start(respInterim_ ? inspect::BodyFraming::None : head.framing, head.headLength,
                     head.contentLength);
+    if (cache_ && !respInterim_) cacheTapResponse();
     respState_ = ResponseState::Body;
   }
   // Head (still in the buffer) and body.
@@ -338,11 +347,13 @@ void Connection::httpReadResponse() {
     return;
   }
   respState_ = ResponseState::Done;
+  if (cache_) cacheResponseDone();
 }
 
 void Connection::httpFinishExchange() {
   ++exchanges_;
   logRecord();
+  cache_.reset();
   bool keepAlive = reqKeepAlive_ && respKeepAlive_ && reqState_ == RequestState::Done;
   if (!keepAlive) {
     sendAndClose(std::string());

@@ -1,5 +1,7 @@
 #include "daemon/proxy/worker.h"
 
+#include "daemon/proxy/background_fetch.h"
+
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -165,6 +167,12 @@ void Worker::sweep() {
     auto* next = c->next;  // checkDeadline may close (unlink) c
     c->checkDeadline(now);
     c = next;
+  }
+  for (auto* f = ctx_.fetches; f;) {
+    auto* next = f->next;
+    if (ctx_.draining) f->abort();  // nobody waits for it: never delay a shutdown
+    else f->checkDeadline(now);
+    f = next;
   }
   if (ctx_.draining) {
     bool expired = now >= drainDeadlineMs_;

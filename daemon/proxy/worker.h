@@ -20,6 +20,8 @@ class Worker {
 
   // Opens this worker's listeners (throws std::runtime_error naming the failing call).
   void openListeners();
+  // Before start(): the shared HTTP cache (null: none).
+  void setCache(cache::HttpCache* cache) { ctx_.cache = cache; }
   void start();
   // Thread-safe: the worker adopts the new snapshots for connections accepted from now on.
   void reconfigure(config::ConfigPtr config, Enforcement enforcement);

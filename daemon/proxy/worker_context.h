@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "daemon/cache/http_cache.h"
+#include "daemon/cache/store_id.h"
 #include "daemon/config/config.h"
 #include "daemon/core/counters.h"
 #include "daemon/core/event_loop.h"
@@ -20,6 +22,7 @@ class NeighbourTable;
 
 namespace tollgate::proxy {
 
+class BackgroundFetch;
 class Connection;
 
 // What decides and what a refusal looks like: built together on the control plane and swapped
@@ -27,6 +30,7 @@ class Connection;
 struct Enforcement {
   filters::PolicyPtr policy;
   BlockResponsesPtr responses;
+  cache::StoreIdRulesPtr storeIds;  // the cache's key rewriting ([storeid.NAME])
 };
 
 struct WorkerContext {
@@ -41,11 +45,13 @@ struct WorkerContext {
   log::RecordQueue& logQueue;
   ClientLimiter& limiter;
   nf::NeighbourTable* neighbours;  // may be null (tests, no netlink)
+  cache::HttpCache* cache = nullptr;  // null when [cache] enabled = false; shared by workers
   net::PipePool pipes;
   config::ConfigPtr config;     // replaced on reload; connections keep the one they started with
   Enforcement enforcement;
   bool draining = false;
   Connection* connections = nullptr;  // intrusive list of live connections (for sweeps, drain)
+  BackgroundFetch* fetches = nullptr;  // cache fetches no client waits for (range_miss)
   std::vector<int> lingering;  // drain: closed sockets whose send queue is still being delivered
 
   void log(log::DecisionRecord&& record) {

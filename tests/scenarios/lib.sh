@@ -13,7 +13,8 @@
 # Helpers: counter NAME (also active_connections), status_field NAME, log_lines, log_field N FIELD,
 # log_py EXPR, wait_for / try_wait_for [-t SECS] CMD..., assert_eq/_ge/_le/_match/_between, fail,
 # skip, tg_reload (SIGHUP + wait), tg_stop, tg_pid, netc (scripted raw TCP client, netc.py),
-# client/origin/gw CMD... (run in that namespace), file_sha NAME, pattern_sha N, on_exit CMD.
+# client/origin/gw CMD... (run in that namespace), file_sha NAME, pattern_sha N, on_exit CMD,
+# gateway_hosts "ADDR NAME..." (the gateway's /etc/hosts, before tg_start).
 #
 # Exit status: 0 pass, 1 fail, 77 skip.  On failure the EXIT trap prints the daemon's stderr, the
 # decision log and the counters, then the lab goes down (LAB_KEEP=1 leaves it up).
@@ -137,6 +138,8 @@ _scn_dump() {
     echo "---- $f (last 20 lines)" >&2
     tail -n 20 "$f" >&2
   done
+  # A family of scenarios may add its own view (cache_lib.sh: origin counts, cache stats).
+  if declare -F scn_dump_extra >/dev/null; then scn_dump_extra >&2 || true; fi
 }
 
 _scn_exit() {
@@ -150,6 +153,19 @@ _scn_exit() {
     "$LAB_TOOL" down >/dev/null 2>&1 || echo "lab: down of '$LAB' failed" >&2
   fi
   exit "$rc"
+}
+
+# gateway_hosts "ADDR NAME..."...: the gateway namespace's /etc/hosts (plus localhost) for every
+# process started there afterwards: `ip netns exec` bind-mounts /etc/netns/NS/hosts over
+# /etc/hosts. Its resolv.conf points at 127.0.0.1, where nothing answers, so a name missing here
+# fails at once and no lookup leaves the lab. Removed on exit (an empty /etc/netns stays: another
+# lab may be about to use it).
+gateway_hosts() {
+  local dir=/etc/netns/$LAB-gw
+  mkdir -p "$dir"
+  on_exit "rm -rf '$dir'"
+  { printf '127.0.0.1 localhost\n::1 localhost\n'; printf '%s\n' "$@"; } >"$dir/hosts"
+  printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$dir/resolv.conf"
 }
 
 client() { lab_exec client "$@"; }

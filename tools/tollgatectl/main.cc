@@ -26,6 +26,9 @@ void usage() {
       "  lists     each list: format, entries, skipped lines, load time, memory, warnings\n"
       "  explain --client IP [--mac MAC] [--at TIME] [--dst IP] URL|--sni NAME\n"
       "            the decision for such a request and every rule that matched (file:line)\n"
+      "  cache stats         objects, bytes, hit ratios by requests and by bytes\n"
+      "  cache purge URL     drop the stored object(s) of URL (every Vary variant)\n"
+      "  cache purge --host HOST   drop every object of HOST\n"
       "  nft       print the nftables ruleset the config installs (no daemon needed)\n"
       "  -c CONFIG the daemon's config file (default /etc/tollgate/tollgate.conf if it exists)\n"
       "  -s SOCKET the control socket path");

@@ -463,6 +463,8 @@ const ServeCase kServeCases[] = {
      "request_no_cache"},
     {"RequestMaxAgeZeroRevalidates", stored(100), "max-age=0", 10, A::Revalidate,
      "request_max_age"},
+    {"RequestMaxAgeZeroRevalidatesEvenAtAgeZero", stored(100), "max-age=0", 0, A::Revalidate,
+     "request_max_age"},
     {"RequestMaxAgeEqualToAgeServes", stored(100), "max-age=10", 10, A::ServeFresh, "fresh"},
     {"MinFreshSatisfied", stored(100), "min-fresh=50", 50, A::ServeFresh, "fresh"},
     {"MinFreshNotSatisfied", stored(100), "min-fresh=51", 50, A::Revalidate, "min_fresh"},

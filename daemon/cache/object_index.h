@@ -1,0 +1,106 @@
+#pragma once
+// The store's index: key -> variants -> stored object, with the disk and memory tiers' LRU
+// lists and byte accounting. A plain data structure: not thread-safe (the store holds its lock
+// around every call), no I/O (objects it removes are handed back by id for the caller to
+// unlink on a disk thread).
+//
+// Disk tier: every indexed object, with the size of its file. Bytes reserved by objects being
+// written count against diskLimit too, so that a 4 GB download makes room before it starts
+// rather than overshooting by 4 GB. Memory tier: bodies of at most memoryObjectMax bytes, held
+// by StoredObject::memoryBody_ while indexed; leaving the memory tier leaves the disk copy.
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/cache/object_store.h"
+
+namespace tollgate::cache {
+
+class ObjectIndex {
+ public:
+  struct Limits {
+    uint64_t disk = 0;
+    uint64_t memory = 0;
+  };
+  struct Entry {
+    ObjectPtr object;
+    uint64_t fileSize = 0;
+    uint32_t bodyCrc = 0;
+    uint64_t memoryBytes = 0;  // > 0 while in the memory tier
+    std::list<uint64_t>::iterator diskLru;
+    std::list<uint64_t>::iterator memoryLru;
+  };
+  struct Counts {
+    uint64_t evictions = 0;        // disk tier (the object is gone)
+    uint64_t memoryEvictions = 0;  // memory tier only (the file stays)
+    uint64_t replaced = 0;         // an object of the same key and variant took its place
+  };
+
+  explicit ObjectIndex(Limits limits) : limits_(limits) {}
+
+  // Adds a published object as the most recently used. The object of the same key and variant,
+  // if any, goes (its id is appended to `gone`), then the least recently used objects until the
+  // disk tier fits (ids appended to `gone` too; the new object itself is never evicted here).
+  // `body` non-null: also keep it in the memory tier (evicting other bodies to fit).
+  void insert(ObjectPtr object, uint64_t fileSize, uint32_t bodyCrc,
+              std::shared_ptr<const std::string> body, std::vector<uint64_t>& gone);
+  // The objects stored for `key`, most recently stored first.
+  std::vector<ObjectPtr> variants(std::string_view key) const;
+  const Entry* get(uint64_t id) const;
+  // Marks `id` most recently used in both tiers. False when it is not indexed.
+  bool touch(uint64_t id);
+  // Swaps in a refreshed object with the same id (memory body carried over). False when the id
+  // is not indexed or belongs to another key and variant.
+  bool replace(ObjectPtr refreshed);
+  bool setFileSize(uint64_t id, uint64_t fileSize);
+  // Adds the body of an indexed object to the memory tier (a whole-body read from disk).
+  bool keepInMemory(uint64_t id, std::shared_ptr<const std::string> body);
+
+  bool remove(uint64_t id);
+  size_t removeKey(std::string_view key, std::vector<uint64_t>& gone);
+  // `host` compared case-insensitively with ObjectMeta::host.
+  size_t removeHost(std::string_view host, std::vector<uint64_t>& gone);
+
+  // Counts `bytes` against the disk limit for an object being written, evicting to fit.
+  // False (nothing reserved) when `bytes` alone is over the limit.
+  bool reserve(uint64_t bytes, std::vector<uint64_t>& gone);
+  void release(uint64_t bytes);
+  // Evicts least recently used objects until `bytes` have been freed (the disk is full).
+  void evictBytes(uint64_t bytes, std::vector<uint64_t>& gone);
+
+  uint64_t objects() const { return byId_.size(); }
+  uint64_t diskBytes() const { return diskBytes_; }
+  uint64_t reservedBytes() const { return reserved_; }
+  uint64_t memoryBytes() const { return memoryBytes_; }
+  uint64_t memoryObjects() const { return memoryLru_.size(); }
+  const Counts& counts() const { return counts_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using KeyMap = std::unordered_map<std::string, std::vector<uint64_t>, Hash, std::equal_to<>>;
+
+  void removeEntry(uint64_t id);
+  void addToMemory(Entry& entry, std::shared_ptr<const std::string> body);
+  void dropFromMemory(Entry& entry);
+  void evictDisk(uint64_t keepId, std::vector<uint64_t>& gone);
+
+  Limits limits_;
+  std::unordered_map<uint64_t, Entry> byId_;
+  KeyMap byKey_;                 // ids in insertion order
+  KeyMap idsByHost_;             // lower-case host -> ids
+  std::list<uint64_t> diskLru_;  // front: most recently used
+  std::list<uint64_t> memoryLru_;
+  uint64_t diskBytes_ = 0;
+  uint64_t reserved_ = 0;
+  uint64_t memoryBytes_ = 0;
+  Counts counts_;
+};
+
+}  // namespace tollgate::cache

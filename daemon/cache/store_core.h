@@ -1,0 +1,108 @@
+#pragma once
+// What an ObjectStore shares with the writers and readers it hands out: the configuration, the
+// disk threads, and the index, the writers in flight and the counters under one lock. Writers
+// and readers hold it by shared_ptr, so one kept past ~ObjectStore() stays safe: it fails
+// (begin() false, reads Failed) instead of touching freed memory.
+//
+// Locking: `mutex` guards index, inflight and the counters. It is held for O(1) work (hash
+// lookups, list splices; purgeHost: the host's objects) and never around I/O or
+// EventLoop::post(). One mutex rather than shards: the disk and memory limits are global LRUs,
+// and sharding them would make eviction approximate for little gain at these hold times.
+// Lock order: a WriterImpl's mutex may be held when taking StoreCore::mutex, never the reverse
+// (claim() reads a writer's state through an atomic for that reason).
+#include <sys/types.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/cache/disk_threads.h"
+#include "daemon/cache/object_index.h"
+#include "daemon/cache/object_store.h"
+
+namespace tollgate::cache {
+
+class WriterImpl;
+
+// Whole-buffer file I/O for disk threads, retrying EINTR and short transfers. pwriteAll: false
+// with errno set. preadAll: the bytes read (fewer only at end of file), or -1 with errno set.
+bool pwriteAll(int fd, std::string_view bytes, uint64_t offset);
+// The pwrite() that pwriteAll calls: ::pwrite, or in tests a function that scripts ENOSPC
+// (STYLE.md: syscalls the tests must script go through a thin seam).
+using PwriteFn = ssize_t (*)(int fd, const void* buf, size_t size, off_t offset);
+extern std::atomic<PwriteFn> storePwrite;
+int64_t preadAll(int fd, char* out, size_t size, uint64_t offset);
+std::string errnoText(int err);  // strerror, thread-safe
+
+struct StoreCore {
+  explicit StoreCore(StoreConfig c);
+
+  const StoreConfig config;
+  DiskThreads disk;
+  std::atomic<bool> opened{false};  // open() succeeded: writers may begin
+  std::atomic<bool> closed{false};  // ~ObjectStore() started
+  std::atomic<uint64_t> nextId{1};
+
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  mutable std::mutex mutex;
+  ObjectIndex index;  // guarded by mutex, as is everything down to the next blank line
+  std::unordered_map<std::string, std::shared_ptr<WriterImpl>, Hash, std::equal_to<>> inflight;
+  uint64_t droppedCorrupt = 0;
+  uint64_t droppedTmp = 0;
+  uint64_t writeFailures = 0;
+  uint64_t abandoned = 0;
+
+  std::string path(std::string_view relative) const;  // config.dir + "/" + relative
+  std::string objectPath(uint64_t id) const;
+  std::string tmpPath(uint64_t id) const;
+
+  // Unlinks object files: unlinkLater posts the work to a disk thread (or does it here once the
+  // disk threads are gone: only at shutdown); unlinkNow is for code already on a disk thread.
+  void unlinkLater(std::vector<uint64_t> ids);
+  void unlinkNow(const std::vector<uint64_t>& ids) const;
+
+  // --- writers -----------------------------------------------------------------------------------
+  // Counts `bytes` of a file about to be written against diskLimit, evicting to fit. False
+  // when the object alone is over the limit.
+  bool reserve(uint64_t bytes);
+  // Disk thread: a completed file is in objects/; index it (replacing the same key+variant,
+  // evicting to fit, unlinking what goes) and end the writer's claim on the key.
+  void publish(const WriterImpl* writer, const std::string& key, ObjectPtr object,
+               uint64_t fileSize, uint32_t bodyCrc, std::shared_ptr<const std::string> body,
+               uint64_t reserved);
+  enum class WriterEnd { Abandoned, Failed };
+  // A writer that will not publish: releases its reservation and its claim on the key.
+  void writerEnded(const WriterImpl* writer, const std::string& key, uint64_t reserved,
+                   WriterEnd how);
+  // Disk thread, after a write error: warns (at most once a minute), and after ENOSPC or
+  // EDQUOT evicts `bytes` (the failed object's size) so that the next object has a chance.
+  // (writerEnded counts it.)
+  void writeFailed(const char* call, const std::string& path, int err, uint64_t bytes);
+
+  // --- readers -----------------------------------------------------------------------------------
+  // Disk thread: the body of `id` failed its CRC or is short: unindex, unlink, count.
+  void dropCorrupt(uint64_t id);
+  // Disk thread: a whole body read from disk and checked; keep it in the memory tier.
+  void keepInMemory(uint64_t id, std::shared_ptr<const std::string> body);
+
+  // --- refresh -----------------------------------------------------------------------------------
+  // Disk thread: rewrites the metadata of `id` from its current index entry (so that of two
+  // refreshes run out of order the last written is still the newest).
+  void rewriteMeta(uint64_t id);
+
+ private:
+  std::array<std::mutex, 16> rewriteLocks_;  // by id: one metadata rewrite per file at a time
+  std::atomic<int64_t> lastWarningMs_{0};
+};
+
+}  // namespace tollgate::cache
