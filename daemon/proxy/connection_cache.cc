@@ -259,6 +259,10 @@ void Connection::cacheJoinProgress() {
   record_.squidCacheCode = "TCP_MISS";
   x.mode = CacheExchange::Mode::Forward;
   x.joined.reset();
+  // The key is free again: this fetch may store (if another client claimed it meanwhile, this
+  // one is only relayed).
+  x.writer = ctx_.cache->store().claim(x.key).writer;
+  ctx_.counters.add(Counter::cache_misses);
   inspect::HttpLimits limits;
   limits.maxHead = config_->limits.maxHeadSize;
   inspect::RequestHead head;

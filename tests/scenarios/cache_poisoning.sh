@@ -7,6 +7,8 @@
 #    request for victim.test then goes to 10.77.2.3 and is stored there;
 #  - a Host the gateway cannot resolve: served, never stored;
 #  - an IP-literal Host equal to the destination: stored;
+#  - collapsed forwarding cannot carry a lie: a real victim.test request that joins a spoofed
+#    fetch of the same URL in flight gets victim.test's own response;
 #  - verify_host = false turns the check off (and shows what it prevents: the lie is stored and
 #    served to the next real victim.test client).
 . "$(dirname "$0")/cache_lib.sh"
@@ -33,18 +35,29 @@ assert_eq 10.77.2.3 "$(hdr v2 X-Origin-Addr)" "the stored victim.test response i
 assert_eq hit "$(cache_of "$p" 3)" "cache field of the second victim.test request"
 assert_eq 2 "$(ocount "GET /p/page")" "origin requests after the real response was stored"
 
+# --- a real request joining a spoofed fetch of the same URL --------------------------------------
+p="/p/joined?cc=max-age=600&delay_ms=1500"
+cget j1 "http://10.77.2.2:$CO_PORT$p" -H "Host: victim.test:$CO_PORT" >"$OUT/j1.code" &
+spoofer=$!
+sleep 0.4  # the spoofed fetch is in flight (the origin holds its head for 1.5 s)
+assert_eq 200 "$(cget j2 "http://victim.test:$CO_PORT$p")" "status of a real request joining a spoofed fetch"
+wait "$spoofer" || fail "the spoofed request failed"
+assert_eq 10.77.2.2 "$(hdr j1 X-Origin-Addr)" "address of the spoofed request"
+assert_eq 10.77.2.3 "$(hdr j2 X-Origin-Addr)" "a joiner of a spoofed fetch gets the real victim.test response"
+assert_eq 2 "$(ocount "GET /p/joined")" "origin requests: the joiner fetched for itself"
+
 # --- a Host the gateway cannot resolve ----------------------------------------------------------
 p="/p/nowhere?cc=max-age=600"
 spoof n1 nowhere.test "$p"
 spoof n2 nowhere.test "$p"
 assert_eq 2 "$(ocount "GET /p/nowhere")" "origin requests for an unresolvable Host fetched twice"
 [[ $(cache_of "$p" 2) != hit ]] || fail "an unresolvable Host was served from the store"
-assert_eq 1 "$(counter cache_stored)" "cache_stored after an unresolvable Host"
+assert_eq 2 "$(counter cache_stored)" "cache_stored after an unresolvable Host (page, joined)"
 
 # --- an IP-literal Host that is the destination -----------------------------------------------
 p="/p/literal?cc=max-age=600"
 assert_eq 200 "$(cget l1 "http://10.77.2.2:$CO_PORT$p")" "status, IP-literal Host"
-wait_stored 2
+wait_stored 3
 assert_eq 200 "$(cget l2 "http://10.77.2.2:$CO_PORT$p")" "status, IP-literal Host again"
 assert_eq 1 "$(ocount "GET /p/literal")" "origin requests for an IP-literal Host fetched twice"
 
