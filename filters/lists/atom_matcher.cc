@@ -48,31 +48,51 @@ AtomMatcher::AtomMatcher(const std::vector<std::string>& atoms) {
     }
     out[s].push_back(static_cast<int>(i));
   }
-  // Number the states breadth-first: a state's fail state and parent come before it, and the
-  // dense states (depth <= kDenseDepth) are ids [0, denseStates_).
+  // Breadth-first order: a state's fail state and parent come before it, which the fail-link
+  // pass below needs.
   std::vector<uint32_t> order{0};
   for (size_t i = 0; i < order.size(); ++i) {
     for (auto [k, t] : trie[order[i]]) order.push_back(t);
   }
-  std::vector<uint32_t> newId(trie.size());
-  for (size_t i = 0; i < order.size(); ++i) newId[order[i]] = static_cast<uint32_t>(i);
+  // Ids: the dense states (depth <= kDenseDepth) first, breadth-first, so they are [0,
+  // denseStates_); every deeper state in depth-first order below them, so the walk down one
+  // long atom (what a matching URL does) reads consecutive nodes and edges instead of one cache
+  // miss per byte.
+  std::vector<uint32_t> newId(trie.size(), UINT32_MAX);
+  uint32_t next = 0;
+  for (uint32_t old : order) {
+    if (depth[old] <= kDenseDepth) newId[old] = next++;
+  }
+  denseStates_ = next;
+  std::vector<uint32_t> stack;
+  for (uint32_t old : order) {
+    if (depth[old] != kDenseDepth) continue;
+    for (auto it = trie[old].rbegin(); it != trie[old].rend(); ++it) stack.push_back(it->second);
+    while (!stack.empty()) {
+      uint32_t v = stack.back();
+      stack.pop_back();
+      newId[v] = next++;
+      for (auto it = trie[v].rbegin(); it != trie[v].rend(); ++it) stack.push_back(it->second);
+    }
+  }
+  std::vector<uint32_t> byId(trie.size());
+  for (uint32_t old = 0; old < trie.size(); ++old) byId[newId[old]] = old;
   nodes_.resize(trie.size());
-  denseStates_ = 0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    uint32_t old = order[i];
-    Node& n = nodes_[i];
+  for (uint32_t id = 0; id < byId.size(); ++id) {
+    uint32_t old = byId[id];
+    Node& n = nodes_[id];
     n.firstEdge = static_cast<uint32_t>(edges_.size());
     n.edgeCount = static_cast<uint16_t>(trie[old].size());
     for (auto [k, t] : trie[old]) edges_.push_back({k, newId[t]});
     n.firstOut = static_cast<uint32_t>(outputs_.size());
     n.outCount = static_cast<uint16_t>(out[old].size());
     outputs_.insert(outputs_.end(), out[old].begin(), out[old].end());
-    if (depth[old] <= kDenseDepth) denseStates_ = static_cast<uint32_t>(i + 1);
   }
   dense_.assign(static_cast<size_t>(denseStates_) * classes_, 0);
   reports_.assign((nodes_.size() + 63) / 64, 0);
-  // In id order: fail links, output links, dense rows (with the fail links resolved).
-  for (uint32_t s = 0; s < nodes_.size(); ++s) {
+  // Breadth-first: fail links, output links, dense rows (with the fail links resolved).
+  for (uint32_t old : order) {
+    const uint32_t s = newId[old];
     const Node& n = nodes_[s];
     for (uint32_t e = n.firstEdge; e < n.firstEdge + n.edgeCount; ++e) {
       uint32_t t = edges_[e].target;

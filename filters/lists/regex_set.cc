@@ -23,6 +23,9 @@ std::string mib(size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 // Atoms shorter than this are not used: their patterns are unfiltered.
 constexpr int kMinAtomLen = 3;
+// A necessary atom used by more patterns of the list than this is "common": a multi-atom cover
+// of rarer atoms is preferred to it.
+constexpr uint32_t kCommonAtomUses = 8;
 // sizeof(re2::Prog::Inst): RE2::ProgramSize() counts instructions.
 constexpr size_t kInstBytes = 16;
 
@@ -98,7 +101,6 @@ PatternAtoms coverAtoms(std::string_view pattern, const RE2::Options& options) {
   for (int a : order) {
     if (!passesWithout({a})) out.necessary.push_back(atoms[a]);
   }
-  if (!out.necessary.empty()) return out;
   std::vector<int> cover;
   for (int a : order) {
     cover.push_back(a);
@@ -196,12 +198,20 @@ void RegexSet::compile() {
   unfilteredPattern_.assign(patterns_.size(), false);
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
     Pattern& p = patterns_[i];
-    if (!p.atoms.necessary.empty()) {
-      // necessary is longest first; a strictly rarer atom replaces the pick.
-      const std::string* best = &p.atoms.necessary.front();
-      for (const std::string& a : p.atoms.necessary) {
-        if (uses[a] < uses[*best]) best = &a;
-      }
+    // The rarest necessary atom (necessary is longest first; a strictly rarer one wins), unless
+    // it is common in the list and the longest-first cover is rarer: "index.html" patterns of
+    // many sites share "html" while their ".site.com/index" alternatives are each unique.
+    const std::string* best = nullptr;
+    for (const std::string& a : p.atoms.necessary) {
+      if (best == nullptr || uses[a] < uses[*best]) best = &a;
+    }
+    uint32_t coverUses = 0;
+    for (const std::string& a : p.atoms.cover) coverUses = std::max(coverUses, uses[a]);
+    if (best != nullptr && !p.atoms.cover.empty() && uses[*best] > kCommonAtomUses &&
+        coverUses < uses[*best]) {
+      best = nullptr;
+    }
+    if (best != nullptr) {
       coverWith(*best, i);
     } else if (!p.atoms.cover.empty()) {
       for (const std::string& a : p.atoms.cover) coverWith(a, i);

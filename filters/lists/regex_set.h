@@ -39,9 +39,9 @@
 namespace tollgate::filters::lists {
 
 // The atoms of one pattern that can serve as its cover (see above). `necessary`: atoms every
-// matching text contains, each a cover on its own. `cover`: a cover built longest atom first,
-// for patterns with no necessary atom (an OR of ANDs). Both empty when the pattern has no atom
-// and must be tried on every input. Exposed for tests.
+// matching text contains, each a cover on its own. `cover`: a cover built longest atom first
+// (for patterns with no necessary atom, an OR of ANDs, or whose necessary atoms are all common).
+// Both empty when the pattern has no atom and must be tried on every input. Exposed for tests.
 struct PatternAtoms {
   std::vector<std::string> necessary;
   std::vector<std::string> cover;
