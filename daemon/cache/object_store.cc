@@ -312,28 +312,29 @@ ObjectPtr ObjectStore::refresh(const ObjectPtr& object, StoredFields fields,
   return refreshed;
 }
 
-size_t ObjectStore::purgeKey(std::string_view key) {
-  StoreCore& core = *impl_->core;
+namespace {
+// Runs `remove` on the index under the lock, then unlinks what it removed on a disk thread.
+template <typename Remove>
+size_t purge(StoreCore& core, Remove remove) {
   std::vector<uint64_t> gone;
   size_t n = 0;
   {
     std::lock_guard<std::mutex> lock(core.mutex);
-    n = core.index.removeKey(key, gone);
+    n = remove(core.index, gone);
   }
   core.unlinkLater(std::move(gone));
   return n;
 }
+}  // namespace
+
+size_t ObjectStore::purgeKey(std::string_view key) {
+  return purge(*impl_->core,
+               [&](ObjectIndex& i, std::vector<uint64_t>& g) { return i.removeKey(key, g); });
+}
 
 size_t ObjectStore::purgeHost(std::string_view host) {
-  StoreCore& core = *impl_->core;
-  std::vector<uint64_t> gone;
-  size_t n = 0;
-  {
-    std::lock_guard<std::mutex> lock(core.mutex);
-    n = core.index.removeHost(host, gone);
-  }
-  core.unlinkLater(std::move(gone));
-  return n;
+  return purge(*impl_->core,
+               [&](ObjectIndex& i, std::vector<uint64_t>& g) { return i.removeHost(host, g); });
 }
 
 void ObjectStore::drop(const ObjectPtr& object) {

@@ -89,6 +89,17 @@ bool StoreCore::reserve(uint64_t bytes) {
   return ok;
 }
 
+std::shared_ptr<WriterImpl> StoreCore::takeClaimLocked(const WriterImpl* writer,
+                                                       const std::string& key) {
+  std::shared_ptr<WriterImpl> claim;
+  auto it = inflight.find(key);
+  if (it != inflight.end() && it->second.get() == writer) {
+    claim = std::move(it->second);
+    inflight.erase(it);
+  }
+  return claim;
+}
+
 void StoreCore::publish(const WriterImpl* writer, const std::string& key, ObjectPtr object,
                         uint64_t fileSize, uint32_t bodyCrc,
                         std::shared_ptr<const std::string> body, uint64_t reserved) {
@@ -96,11 +107,7 @@ void StoreCore::publish(const WriterImpl* writer, const std::string& key, Object
   std::shared_ptr<WriterImpl> claim;  // released after the lock: it may be the last reference
   {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = inflight.find(key);
-    if (it != inflight.end() && it->second.get() == writer) {
-      claim = std::move(it->second);
-      inflight.erase(it);
-    }
+    claim = takeClaimLocked(writer, key);
     index.release(reserved);
     index.insert(std::move(object), fileSize, bodyCrc, std::move(body), gone);
   }
@@ -111,11 +118,7 @@ void StoreCore::writerEnded(const WriterImpl* writer, const std::string& key, ui
                             WriterEnd how) {
   std::shared_ptr<WriterImpl> claim;
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = inflight.find(key);
-  if (it != inflight.end() && it->second.get() == writer) {
-    claim = std::move(it->second);
-    inflight.erase(it);
-  }
+  claim = takeClaimLocked(writer, key);
   index.release(reserved);
   ++(how == WriterEnd::Failed ? writeFailures : abandoned);
   // `claim` is destroyed after the lock is released (declared first): ~WriterImpl takes no lock,

@@ -101,6 +101,10 @@ struct StoreCore {
   void rewriteMeta(uint64_t id);
 
  private:
+  // Under `mutex`: removes `writer`'s claim on `key` (if it still holds it) and hands it back,
+  // to be released after the lock (it may be the last reference).
+  std::shared_ptr<WriterImpl> takeClaimLocked(const WriterImpl* writer, const std::string& key);
+
   std::array<std::mutex, 16> rewriteLocks_;  // by id: one metadata rewrite per file at a time
   std::atomic<int64_t> lastWarningMs_{0};
 };
