@@ -60,6 +60,7 @@ namespace tollgate {
   X(cache_host_unverified)     /* Host not resolved yet: served, not stored */                \
   X(cache_invalidations)       /* objects dropped by an unsafe method's response */           \
   X(cache_range_hits)          /* 206 answered from a complete stored object */               \
+  X(cache_stale_if_error)      /* origin failed on revalidation: stale served (RFC 5861) */  \
   X(cache_only_if_cached_miss) /* only-if-cached and nothing usable: 504 */                   \
   X(cache_corrupt_served)      /* a body failed its CRC while served: client reset */         \
   X(cache_background_fetches)  /* whole objects fetched after a Range miss (fetch_whole) */    \

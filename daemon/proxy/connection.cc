@@ -294,6 +294,7 @@ void Connection::onConnectFailed(int err, bool timedOut) {
   const char* note = timedOut ? "upstream_timeout" : (err == ECONNREFUSED ? "upstream_refused" : "upstream_unreachable");
   if (phase_ == Phase::Http) {
     record_.connectMs = -1;
+    if (cache_ && cacheServeStaleOnError(note)) return;
     httpReject(timedOut ? 504 : 502, note);
     return;
   }

@@ -95,6 +95,9 @@ class Connection final : public Deletable {
   void cacheServeStep();      // move stored bytes to the client (in place of httpReadResponse)
   void cacheJoinProgress();   // the fetch this exchange waits on moved on
   void cacheReadDone(cache::BodyReader::Status status, std::string bytes);
+  // The origin failed (connect error, 5xx) while a stale object was being revalidated: serve it
+  // if stale-if-error allows (RFC 5861). True when it does.
+  bool cacheServeStaleOnError(const char* why);
 
   void sendAndClose(std::string response);  // proxy-generated reply, then close
   void logRecord(uint64_t unsentReply = 0);  // unsentReply: proxy reply bytes still to send

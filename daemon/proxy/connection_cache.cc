@@ -286,6 +286,7 @@ bool Connection::cacheResponseHead(const inspect::ResponseHead& head) {
     return false;
   }
   if (x.stale) {
+    if (head.status >= 500 && cacheServeStaleOnError("upstream_error")) return true;
     if (head.status == 304) {
       const cache::ObjectMeta& m = x.stale->meta();
       cache::StoredFields fields = cache::updateFrom304(m.fields, head.headers);
@@ -325,6 +326,22 @@ bool Connection::cacheResponseHead(const inspect::ResponseHead& head) {
   x.bodyLength = head.framing == inspect::BodyFraming::Chunked ? cache::kUnknownLength
                                                                 : head.contentLength;
   return false;
+}
+
+bool Connection::cacheServeStaleOnError(const char* why) {
+  CacheExchange& x = *cache_;
+  if (!x.stale || !cache::mayServeOnError(x.stale->freshness(), unixNow())) return false;
+  // What is in flight either way is dropped: the unsent request (a GET: its head only) and,
+  // after a 5xx, the origin's response, with the connection it came on.
+  up_.buffer.consume(static_cast<size_t>(std::min<uint64_t>(request_.pending(), up_.buffer.size())));
+  down_.buffer.consume(down_.buffer.size());
+  resetUpstream();
+  ctx_.counters.add(Counter::cache_stale_if_error);
+  record_.cache = "hit";
+  record_.squidCacheCode = "TCP_REFRESH_FAIL_OLD";
+  record_.note = why;
+  cacheServe(std::move(x.stale), false);
+  return true;
 }
 
 void Connection::cacheTapResponse() {

@@ -42,6 +42,8 @@ class MessageRelay {
   // The last run() stopped at its per-wakeup budget with bytes still readable (tapped bodies;
   // untapped ones report it through the pump): run it again soon, no event will come.
   bool yielded() const { return yielded_; }
+  // Bytes of the current message not yet forwarded (head included).
+  uint64_t pending() const { return remaining_; }
 
   // Bytes of a pending head already parsed without success (see worthParsing in the exchange).
   size_t parsedUpTo = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Revalidation (RFC 9111 §4.3) and stale allowances (§4.2.4, RFC 5861). Objects are made stale on
 # arrival by the origin's Age (max-age=60, Age: 120), so no test waits for time to pass.
+# stale-if-error: a 5xx on revalidation serves the stale object when the directive allows it.
 #  - ETag: a stale object is revalidated with If-None-Match; 304 -> served from the store
 #    (cache=refresh, cache_refresh_unmodified) with the 304's fields merged in; the object
 #    changed -> 200 -> the new body is served and stored (cache_refresh_modified), the next
@@ -106,4 +107,16 @@ assert_eq "$(bsha w1)" "$(bsha w2)" "body within stale-while-revalidate"
 assert_eq hit "$(cache_of /r/swr 2)" "cache field within stale-while-revalidate"
 wait_for -t 5 ocount_is "COND /r/swr" 1
 assert_eq 2 "$(ocount "GET /r/swr")" "origin requests: the miss and one background revalidation"
+
+# --- stale-if-error: the origin fails the revalidation ------------------------------------------
+oset /r/sie cc=max-age=60,stale-if-error=600 age=120 etag=e1
+fetch_stored e1 /r/sie
+oset /r/sie status=500
+assert_eq 200 "$(cget e2 "$CO/r/sie")" "status when the origin fails within stale-if-error"
+assert_eq "$(bsha e1)" "$(bsha e2)" "the stale body, within stale-if-error"
+assert_eq 1 "$(counter cache_stale_if_error)" "cache_stale_if_error"
+oset /r/nosie cc=max-age=60 age=120 etag=x1
+fetch_stored x1 /r/nosie
+oset /r/nosie status=500
+assert_eq 500 "$(cget x2 "$CO/r/nosie")" "without stale-if-error the origin's 500 is relayed"
 pass
