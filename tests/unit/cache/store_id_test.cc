@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "daemon/cache/host_verifier.h"
@@ -69,6 +71,33 @@ TEST(StoreId, KeyNamingAMissingCaptureIsAnErrorAtItsLine) {
 TEST(StoreId, SectionNeedsMatchAndKey) {
   EXPECT_THROW(load("[storeid.x]\nmatch = a\n"), config::ConfigError);
   EXPECT_THROW(load("[storeid.x]\nmatch = a\nkey = b\nflavour = c\n"), config::ConfigError);
+}
+
+// The shipped examples load, and each maps two mirrors of one file to one key (and leaves the
+// changing indexes alone).
+TEST(StoreId, ShippedExamplesMergeMirrors) {
+  std::ifstream in(TOLLGATE_SOURCE_DIR "/docs/examples/storeid.conf");
+  ASSERT_TRUE(in) << "docs/examples/storeid.conf";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto rules = StoreIdRules::build(*config::loadConfigText(text.str(), "storeid.conf"));
+  auto same = [&](const char* a, const char* b) {
+    EXPECT_EQ(rules->keyFor(a), rules->keyFor(b)) << a << " vs " << b;
+    EXPECT_NE(rules->keyFor(a), a) << a;
+  };
+  same("http://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1-10_amd64.deb",
+       "http://ftp.de.debian.org/debian/pool/main/c/curl/curl_7.88.1-10_amd64.deb");
+  same("http://archive.ubuntu.com/ubuntu/pool/main/c/curl/curl_8.5.0_amd64.deb",
+       "http://de.archive.ubuntu.com/ubuntu/pool/main/c/curl/curl_8.5.0_amd64.deb");
+  same("http://mirror.a.test/fedora/linux/updates/40/Everything/x86_64/Packages/c/curl-8.6.rpm",
+       "http://mirror.b.test/pub/fedora/linux/updates/40/Everything/x86_64/Packages/c/curl-8.6.rpm");
+  same("http://download.windowsupdate.com/d/msdownload/update/software/x_0123abcd.cab",
+       "http://au.download.windowsupdate.com/d/msdownload/update/software/x_0123abcd.cab");
+  same("http://cache1-fra1.steamcontent.com/depot/731/chunk/0a1b2c3d4e5f",
+       "http://cache9-ams1.steamcontent.com/depot/731/chunk/0a1b2c3d4e5f");
+  // Indexes change under the same path: never merged.
+  const char* index = "http://deb.debian.org/debian/dists/bookworm/InRelease";
+  EXPECT_EQ(rules->keyFor(index), index);
 }
 
 TEST(CacheConfig, KeysParseAndValidate) {
