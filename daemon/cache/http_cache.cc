@@ -99,6 +99,19 @@ void HttpCache::finishWhenVerified(WriterPtr writer, std::string host,
   });
 }
 
+void HttpCache::markUncacheable(const std::string& key, int64_t now) {
+  std::lock_guard<std::mutex> lock(uncacheableMutex_);
+  // Bounded: at the cap, start over (forgetting only makes a miss wait on a fetch once more).
+  if (uncacheableUntil_.size() >= 65536) uncacheableUntil_.clear();
+  uncacheableUntil_[key] = now + kUncacheableSeconds;
+}
+
+bool HttpCache::recentlyUncacheable(const std::string& key, int64_t now) const {
+  std::lock_guard<std::mutex> lock(uncacheableMutex_);
+  auto it = uncacheableUntil_.find(key);
+  return it != uncacheableUntil_.end() && it->second > now;
+}
+
 std::string HttpCache::statsJson(uint64_t hits, uint64_t misses, uint64_t hitBytes,
                                  uint64_t missBytes) const {
   StoreStats s = store_.stats();

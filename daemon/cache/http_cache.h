@@ -4,6 +4,8 @@
 // effect at start, like the listeners); Store-ID rules are reloadable and travel with the
 // workers' Enforcement snapshot instead.
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -60,6 +62,13 @@ class HttpCache {
   void finishWhenVerified(WriterPtr writer, std::string host, const sockaddr_storage& destination,
                           EventLoop& loop, CounterBlock& counters, bool lastTry = false);
 
+  // Keys whose last response was refused (RFC 9111 rules, framing, size): for a while, misses
+  // on them fetch without waiting on each other (collapsed forwarding would queue every client
+  // of a popular uncacheable URL behind one fetch at a time). Thread-safe, O(1), bounded.
+  void markUncacheable(const std::string& key, int64_t now);
+  bool recentlyUncacheable(const std::string& key, int64_t now) const;
+  static constexpr int64_t kUncacheableSeconds = 120;
+
   // {"objects":...} for `tollgatectl cache stats`, with the request and byte hit ratios from
   // the workers' counters (passed in: the daemon owns them).
   std::string statsJson(uint64_t hits, uint64_t misses, uint64_t hitBytes,
@@ -70,6 +79,8 @@ class HttpCache {
   ObjectStore store_;
   HostVerifier verifier_;
   StoreRules rules_;
+  mutable std::mutex uncacheableMutex_;
+  std::unordered_map<std::string, int64_t> uncacheableUntil_;
 };
 
 // The URL as a cache key: scheme and host lower-case, the default port dropped, the rest as

@@ -91,7 +91,10 @@ class Connection final : public Deletable {
   bool cacheResponseHead(const inspect::ResponseHead& head);
   void cacheTapResponse();    // the relay of a stored response copies its body to the store
   void cacheResponseDone();   // the relayed response ended: publish what was stored
-  void cacheServe(cache::ObjectPtr object, bool growing);  // answer from the store
+  // Answers from the store. `liveRequest`: the request's fields in place (the hit path, before
+  // its head leaves the buffer); null: the exchange's owned copy.
+  void cacheServe(cache::ObjectPtr object, bool growing,
+                  const std::vector<inspect::HeaderField>* liveRequest = nullptr);
   void cacheServeStep();      // move stored bytes to the client (in place of httpReadResponse)
   void cacheJoinProgress();   // the fetch this exchange waits on moved on
   void cacheReadDone(cache::BodyReader::Status status, std::string bytes);

@@ -17,6 +17,7 @@ namespace tollgate::proxy {
 namespace {
 
 constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kCoalesce = 16 * 1024;  // pieces up to this size are copied, not sent apart
 
 int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -110,19 +111,17 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
   x->url = cache::normalizeUrl(record_.url);
   x->key = enforcement_.storeIds ? enforcement_.storeIds->keyFor(x->url) : x->url;
   x->requestTime = record_.startUnixMs / 1000;
-  x->requestFields = ownedFields(head.headers);
   x->headLength = head.headLength;
   const bool getOrHead = x->method == "GET" || x->method == "HEAD";
   if (!getOrHead || head.framing != inspect::BodyFraming::None || head.upgrade) {
     // Unsafe methods are relayed; their response invalidates (cacheResponseHead).
+    x->requestFields = ownedFields(head.headers);
     ctx_.counters.add(Counter::cache_bypass);
     record_.cache = "bypass";
     cache_ = std::move(x);
     return false;
   }
   x->requestControl = inspect::parseRequestCacheControl(head.headers);
-  // Start resolving the host now: the answer is needed when the response head arrives.
-  if (hc.config().verifyHost) hc.verifier().check(record_.host, destination_);
   const int64_t now = unixNow();
 
   if (cache::ObjectPtr object = hc.store().find(x->key, head)) {
@@ -137,14 +136,16 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
           size_t path = x->url.find('/', x->url.find("://") + 3);
           BackgroundFetch::start(ctx_, destination_, x->key, x->url, record_.host,
                                  path == std::string::npos ? "/" : x->url.substr(path),
-                                 x->requestFields, object);
+                                 ownedFields(head.headers), object);
         }
         ctx_.counters.add(Counter::cache_hits);
         record_.cache = "hit";
         record_.squidCacheCode = "TCP_HIT";
         cache_ = std::move(x);
+        // The request's fields are read in place (no copy on the hit path), so before the
+        // head leaves the buffer.
+        cacheServe(std::move(object), false, &head.headers);
         up_.buffer.consume(head.headLength);
-        cacheServe(std::move(object), false);
         return true;
       case cache::ServeAction::OnlyIfCached504:
         ctx_.counters.add(Counter::cache_only_if_cached_miss);
@@ -163,6 +164,8 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
           if (!cond.ifModifiedSince.empty())
             extra += "If-Modified-Since: " + cond.ifModifiedSince + "\r\n";
           record_.cache = "refresh";
+          x->requestFields = ownedFields(head.headers);
+          if (hc.config().verifyHost) hc.verifier().check(record_.host, destination_);
           x->stale = std::move(object);
           cache_ = std::move(x);
           return httpForward(head, extra);
@@ -178,6 +181,10 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
     return httpLocalReply(errorResponse(504, "only-if-cached: not in the cache"), 504, head);
   }
 
+  // Not answered from the store: everything below may outlive the request head's buffer.
+  x->requestFields = ownedFields(head.headers);
+  // Start resolving the host now: the answer is needed when the response head arrives.
+  if (hc.config().verifyHost) hc.verifier().check(record_.host, destination_);
   record_.cache = "miss";
   record_.squidCacheCode = "TCP_MISS";
   // A Range miss is forwarded as is (range_miss = forward): a 206 is never stored. A HEAD miss
@@ -194,9 +201,13 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
     return false;
   }
   cache::ObjectStore::Claim claim = hc.store().claim(x->key);
-  if (claim.writer) {
+  // Never wait on another fetch for a response that will not be stored: the request says
+  // no-store, or this key's last response was refused (Varnish's hit-for-miss: a popular
+  // uncacheable URL must not serialise its clients behind one another's fetches).
+  const bool noWait = x->requestControl.noStore || hc.recentlyUncacheable(x->key, now);
+  if (claim.writer || noWait) {
     ctx_.counters.add(Counter::cache_misses);
-    x->writer = std::move(claim.writer);
+    x->writer = std::move(claim.writer);  // may be null: fetched, not stored
     cache_ = std::move(x);
     return false;
   }
@@ -311,6 +322,7 @@ bool Connection::cacheResponseHead(const inspect::ResponseHead& head) {
   cache::StoreAttempt attempt = hc.prepareStore(request, head, now);
   if (attempt.refused != nullptr) {
     std::string_view why = attempt.refused;
+    if (why != "host_mismatch") hc.markUncacheable(x.key, now);
     ctx_.counters.add(why == "host_mismatch" ? Counter::cache_host_mismatch
                                              : Counter::cache_not_storable);
     x.writer->abandon(attempt.refused);
@@ -369,12 +381,15 @@ void Connection::cacheResponseDone() {
   }
 }
 
-void Connection::cacheServe(cache::ObjectPtr object, bool growing) {
+void Connection::cacheServe(cache::ObjectPtr object, bool growing,
+                            const std::vector<inspect::HeaderField>* liveRequest) {
   CacheExchange& x = *cache_;
   const int64_t now = unixNow();
   const cache::ObjectMeta& m = object->meta();
   std::vector<inspect::HeaderField> stored = cache::fieldViews(m.fields);
-  std::vector<inspect::HeaderField> request = cache::fieldViews(x.requestFields);
+  std::vector<inspect::HeaderField> owned;
+  if (liveRequest == nullptr) owned = cache::fieldViews(x.requestFields);
+  const std::vector<inspect::HeaderField>& request = liveRequest ? *liveRequest : owned;
   int status = m.status;
   std::string reason = m.reason;
   std::vector<std::pair<std::string, std::string>> set;
@@ -466,6 +481,22 @@ void Connection::cacheServeStep() {
   auto& c = clientSide_.ep;
   uint64_t moved = 0;
   while (true) {
+    // Small pieces join the head in the buffer, so a small hit goes out in one send().
+    while (x.segment < x.segments.size() && down_.buffer.size() < kCoalesce) {
+      const inspect::BodySegment& seg = x.segments[x.segment];
+      uint64_t left = seg.object.length - x.segmentDone;
+      if (!seg.literal.empty()) {
+        down_.buffer.append(seg.literal);
+      } else if (x.memory && left <= kCoalesce) {
+        down_.buffer.append(std::string_view(*x.memory).substr(
+            static_cast<size_t>(seg.object.offset + x.segmentDone), static_cast<size_t>(left)));
+        ctx_.counters.add(Counter::cache_hit_bytes, left);
+      } else {
+        break;
+      }
+      ++x.segment;
+      x.segmentDone = 0;
+    }
     if (!down_.buffer.empty()) {
       moved += down_.flushBuffer(c, UINT64_MAX);
       if (c.failed) return close();
@@ -494,11 +525,14 @@ void Connection::cacheServeStep() {
       continue;
     }
     if (x.memory) {
+      // Straight from the shared body to the socket: no copy (the buffer is empty here).
       size_t n = static_cast<size_t>(std::min<uint64_t>(left, kReadChunk));
-      down_.buffer.append(std::string_view(*x.memory).substr(
-          static_cast<size_t>(seg.object.offset + x.segmentDone), n));
-      x.segmentDone += n;
-      ctx_.counters.add(Counter::cache_hit_bytes, n);
+      size_t sent = c.writeFrom(x.memory->data() + seg.object.offset + x.segmentDone, n);
+      if (c.failed) return close();
+      x.segmentDone += sent;
+      moved += sent;
+      ctx_.counters.add(Counter::cache_hit_bytes, sent);
+      if (sent < n) return;  // EPOLLOUT brings us back
       continue;
     }
     if (x.readPending) return;
