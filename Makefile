@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
   libre2-dev libpoco-dev libmnl-dev libnetfilter-queue-dev libtins-dev libssl-dev \
   libgtest-dev libgmock-dev libcap-dev \
   nftables iptables iproute2 procps psmisc curl openssl ca-certificates python3 socat netcat-openbsd \
-  nginx-light wrk squid haproxy systemd
+  nginx-light wrk squid haproxy systemd freeradius
 
 .PHONY: all deps build test unit fuzz-smoke fuzz scenarios demo bench install clean
 
@@ -22,7 +22,7 @@ deps:
 	  echo "make deps: installing $$missing"; \
 	  apt-get update -qq || true; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  for s in nginx squid haproxy; do systemctl disable --now $$s >/dev/null 2>&1 || true; \
+	  for s in nginx squid haproxy freeradius; do systemctl disable --now $$s >/dev/null 2>&1 || true; \
 	    pkill -x $$s >/dev/null 2>&1 || true; done; \
 	else echo "make deps: all packages present"; fi
 
