@@ -254,6 +254,8 @@ std::string Daemon::statusJson() const {
     out += ",\"cache_corrupt_dropped\":" + std::to_string(s.droppedCorrupt);
     out += ",\"cache_unfinished_dropped\":" + std::to_string(s.droppedTmp);
     out += ",\"cache_write_failures\":" + std::to_string(s.writeFailures);
+    out += ",\"cache_backlog_give_ups\":" + std::to_string(s.backlogGiveUps);
+    out += ",\"cache_refused_busy\":" + std::to_string(s.refusedBusy);
   }
   out += "}}";
   return out;

@@ -131,6 +131,11 @@ std::string HttpCache::statsJson(uint64_t hits, uint64_t misses, uint64_t hitByt
   num("dropped_corrupt", s.droppedCorrupt);
   num("dropped_unfinished", s.droppedTmp);
   num("write_failures", s.writeFailures);
+  num("backlog_give_ups", s.backlogGiveUps);
+  num("refused_busy", s.refusedBusy);
+  num("begun", s.begun);
+  num("backlog_bytes", s.backlogBytes);
+  num("reserved_bytes", s.reservedBytes);
   num("hits", hits);
   num("misses", misses);
   num("hit_bytes", hitBytes);

@@ -1,32 +1,10 @@
-// On-disk object format and CRC32C; the layout is drawn in object_file.h.
+// On-disk object format; the layout is drawn in object_file.h.
 #include "daemon/cache/object_file.h"
 
-#include <array>
 #include <cstring>
 
 namespace tollgate::cache {
 namespace {
-
-// --- CRC32C --------------------------------------------------------------------------------------
-
-constexpr uint32_t kCrcPoly = 0x82F63B78;  // Castagnoli, reflected
-
-// Table k maps a byte to its CRC contribution k bytes further on: slicing-by-8 folds 8 input
-// bytes per step with 8 lookups instead of 8 dependent shifts.
-using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
-constexpr CrcTables makeCrcTables() {
-  CrcTables t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int b = 0; b < 8; ++b) c = (c & 1) ? (c >> 1) ^ kCrcPoly : c >> 1;
-    t[0][i] = c;
-  }
-  for (uint32_t i = 0; i < 256; ++i) {
-    for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
-  }
-  return t;
-}
-constexpr CrcTables kCrc = makeCrcTables();
 
 // --- little-endian fields ------------------------------------------------------------------------
 
@@ -104,21 +82,6 @@ uint32_t metaCrc(std::string_view header, std::string_view meta, std::string_vie
 }
 
 }  // namespace
-
-uint32_t crc32cExtend(uint32_t crc, const void* data, size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  uint32_t c = ~crc;
-  while (size >= 8) {
-    uint32_t lo =
-        c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
-    c = kCrc[7][lo & 0xff] ^ kCrc[6][(lo >> 8) & 0xff] ^ kCrc[5][(lo >> 16) & 0xff] ^
-        kCrc[4][lo >> 24] ^ kCrc[3][p[4]] ^ kCrc[2][p[5]] ^ kCrc[1][p[6]] ^ kCrc[0][p[7]];
-    p += 8;
-    size -= 8;
-  }
-  while (size-- > 0) c = (c >> 8) ^ kCrc[0][(c ^ *p++) & 0xff];
-  return ~c;
-}
 
 std::string encodeHeader(uint64_t id) {
   std::string h(kHeaderMagic);

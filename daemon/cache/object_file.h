@@ -1,6 +1,7 @@
 #pragma once
-// The on-disk form of one stored object, and CRC32C. Pure: encoders and decoders over byte
-// strings, no I/O, never throw (beyond std::bad_alloc). The store does the reads and writes.
+// The on-disk form of one stored object (CRC32C itself is in crc32c.h). Pure: encoders and
+// decoders over byte strings, no I/O, never throw (beyond std::bad_alloc). The store does the
+// reads and writes.
 //
 // One file per object, objects/XX/<16 lower-case hex id> (XX: the id's low byte in hex, so
 // sequential ids spread over 256 directories). All integers little-endian.
@@ -31,16 +32,10 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/cache/crc32c.h"
 #include "daemon/cache/object_store.h"
 
 namespace tollgate::cache {
-
-// CRC32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8. `crc` is the CRC of the
-// bytes before `data` (0 for none): crc32cExtend(crc32c(a), b) == crc32c(a + b).
-uint32_t crc32cExtend(uint32_t crc, const void* data, size_t size);
-inline uint32_t crc32c(std::string_view bytes) {
-  return crc32cExtend(0, bytes.data(), bytes.size());
-}
 
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kHeaderSize = 32;

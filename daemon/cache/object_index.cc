@@ -42,7 +42,7 @@ void ObjectIndex::insert(ObjectPtr object, uint64_t fileSize, uint32_t bodyCrc,
   entry.bodyCrc = bodyCrc;
   entry.diskLru = diskLru_.begin();
   entry.memoryLru = memoryLru_.end();
-  diskBytes_ += fileSize;
+  diskBytes_ += diskUsage(fileSize);
   if (body) addToMemory(entry, std::move(body));
   evictDisk(id, gone);
 }
@@ -88,7 +88,7 @@ bool ObjectIndex::replace(ObjectPtr refreshed) {
 bool ObjectIndex::setFileSize(uint64_t id, uint64_t fileSize) {
   auto it = byId_.find(id);
   if (it == byId_.end()) return false;
-  diskBytes_ = diskBytes_ - it->second.fileSize + fileSize;
+  diskBytes_ = diskBytes_ - diskUsage(it->second.fileSize) + diskUsage(fileSize);
   it->second.fileSize = fileSize;
   return true;
 }
@@ -128,20 +128,25 @@ size_t ObjectIndex::removeHost(std::string_view host, std::vector<uint64_t>& gon
   return ids.size();
 }
 
-bool ObjectIndex::reserve(uint64_t bytes, std::vector<uint64_t>& gone) {
-  if (bytes > limits_.disk) return false;
-  reserved_ += bytes;
+ObjectIndex::Reservation ObjectIndex::reserve(uint64_t fileSize, std::vector<uint64_t>& gone) {
+  const uint64_t usage = diskUsage(fileSize);
+  const uint64_t share = limits_.disk / 2;
+  if (usage > share) return Reservation::TooLarge;
+  if (usage > share - reserved_) return Reservation::Busy;
+  reserved_ += usage;
   evictDisk(0, gone);
-  return true;
+  return Reservation::Ok;
 }
 
-void ObjectIndex::release(uint64_t bytes) { reserved_ -= std::min(bytes, reserved_); }
+void ObjectIndex::release(uint64_t fileSize) {
+  reserved_ -= std::min(diskUsage(fileSize), reserved_);
+}
 
 void ObjectIndex::evictBytes(uint64_t bytes, std::vector<uint64_t>& gone) {
   uint64_t freed = 0;
   while (freed < bytes && !diskLru_.empty()) {
     uint64_t victim = diskLru_.back();
-    freed += byId_.at(victim).fileSize;
+    freed += diskUsage(byId_.at(victim).fileSize);
     removeEntry(victim);
     gone.push_back(victim);
     ++counts_.evictions;
@@ -154,7 +159,7 @@ void ObjectIndex::removeEntry(uint64_t id) {
   const ObjectMeta& meta = e.object->meta();
   dropFromMemory(e);
   diskLru_.erase(e.diskLru);
-  diskBytes_ -= e.fileSize;
+  diskBytes_ -= diskUsage(e.fileSize);
   auto byKey = byKey_.find(meta.key);
   eraseId(byKey->second, id);
   if (byKey->second.empty()) byKey_.erase(byKey);

@@ -4,10 +4,14 @@
 // around every call), no I/O (objects it removes are handed back by id for the caller to
 // unlink on a disk thread).
 //
-// Disk tier: every indexed object, with the size of its file. Bytes reserved by objects being
-// written count against diskLimit too, so that a 4 GB download makes room before it starts
-// rather than overshooting by 4 GB. Memory tier: bodies of at most memoryObjectMax bytes, held
-// by StoredObject::memoryBody_ while indexed; leaving the memory tier leaves the disk copy.
+// Disk tier: every indexed object, with the size of its file; each file is accounted as its
+// size rounded up to kDiskBlock (what it takes on the disk), in the limit, the totals and
+// eviction alike. Files of objects being written are reserved against the limit too, so that a
+// 4 GB download makes room before it starts rather than overshooting by 4 GB; reservations
+// together take at most half of the limit, so that many writes in flight cannot evict every
+// stored object for files not written yet. Memory tier: bodies of at most memoryObjectMax
+// bytes, held by StoredObject::memoryBody_ while indexed; leaving the memory tier leaves the
+// disk copy.
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -28,7 +32,7 @@ class ObjectIndex {
   };
   struct Entry {
     ObjectPtr object;
-    uint64_t fileSize = 0;
+    uint64_t fileSize = 0;  // bytes (diskUsage(fileSize) in the totals)
     uint32_t bodyCrc = 0;
     uint64_t memoryBytes = 0;  // > 0 while in the memory tier
     std::list<uint64_t>::iterator diskLru;
@@ -65,15 +69,22 @@ class ObjectIndex {
   // `host` compared case-insensitively with ObjectMeta::host.
   size_t removeHost(std::string_view host, std::vector<uint64_t>& gone);
 
-  // Counts `bytes` against the disk limit for an object being written, evicting to fit.
-  // False (nothing reserved) when `bytes` alone is over the limit.
-  bool reserve(uint64_t bytes, std::vector<uint64_t>& gone);
-  void release(uint64_t bytes);
+  enum class Reservation { Ok, TooLarge, Busy };
+  // Counts a file of `fileSize` bytes, about to be written, against the disk limit, evicting to
+  // fit. TooLarge: the file alone is over half the limit; Busy: it does not fit beside the
+  // other reservations in that half (a later one may). Nothing is reserved unless Ok.
+  Reservation reserve(uint64_t fileSize, std::vector<uint64_t>& gone);
+  void release(uint64_t fileSize);  // the fileSize given to an Ok reserve()
   // Evicts least recently used objects until `bytes` have been freed (the disk is full).
   void evictBytes(uint64_t bytes, std::vector<uint64_t>& gone);
 
+  // A file's size as the disk limit counts it: rounded up to kDiskBlock.
+  static uint64_t diskUsage(uint64_t fileSize) {
+    return (fileSize + kDiskBlock - 1) / kDiskBlock * kDiskBlock;
+  }
+
   uint64_t objects() const { return byId_.size(); }
-  uint64_t diskBytes() const { return diskBytes_; }
+  uint64_t diskBytes() const { return diskBytes_; }  // diskUsage() of every indexed file
   uint64_t reservedBytes() const { return reserved_; }
   uint64_t memoryBytes() const { return memoryBytes_; }
   uint64_t memoryObjects() const { return memoryLru_.size(); }
@@ -97,8 +108,8 @@ class ObjectIndex {
   KeyMap idsByHost_;             // lower-case host -> ids
   std::list<uint64_t> diskLru_;  // front: most recently used
   std::list<uint64_t> memoryLru_;
-  uint64_t diskBytes_ = 0;
-  uint64_t reserved_ = 0;
+  uint64_t diskBytes_ = 0;  // diskUsage() of every indexed file
+  uint64_t reserved_ = 0;   // diskUsage() of every reservation
   uint64_t memoryBytes_ = 0;
   Counts counts_;
 };

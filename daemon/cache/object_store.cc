@@ -142,9 +142,14 @@ ObjectStore::~ObjectStore() {
     std::lock_guard<std::mutex> lock(core.mutex);
     for (auto& [key, writer] : core.inflight) writers.push_back(writer);
   }
+  // Not writing the queue out, finished writers included: under a load the disk could not keep
+  // up with, that is up to maxWriting files to create and totalBacklogMax bytes, seconds of
+  // shutdown (1.5-2.6 s for 256 small finished objects on a busy disk, against 2-27 ms to
+  // abandon them) for objects that a restarted cache fetches again.
   for (auto& writer : writers) writer->shutdown();
-  // Runs what is queued (finished writers complete, abandoned ones remove their tmp file), then
-  // joins: no disk thread can hold the last reference to the core after this.
+  // Runs what is queued (completions already started finish, abandoned writers remove their tmp
+  // file, reads and metadata rewrites run), then joins: no disk thread can hold the last
+  // reference to the core after this.
   core.disk.stop();
 }
 
@@ -359,11 +364,16 @@ StoreStats ObjectStore::stats() const {
   s.memoryBytes = index.memoryBytes();
   s.memoryObjects = index.memoryObjects();
   s.writing = core.inflight.size();
+  s.begun = core.begun.load(std::memory_order_relaxed);
+  s.backlogBytes = core.backlogBytes.load(std::memory_order_relaxed);
+  s.reservedBytes = index.reservedBytes();
   s.evictions = index.counts().evictions;
   s.droppedCorrupt = core.droppedCorrupt;
   s.droppedTmp = core.droppedTmp;
   s.writeFailures = core.writeFailures;
   s.abandoned = core.abandoned;
+  s.refusedBusy = core.refusedBusy;
+  s.backlogGiveUps = core.backlogGiveUps;
   s.replaced = index.counts().replaced;
   s.memoryEvictions = index.counts().memoryEvictions;
   return s;

@@ -36,14 +36,28 @@
 namespace tollgate::cache {
 
 struct StoreConfig {
-  std::string dir;                          // created if missing (objects/, tmp/)
-  uint64_t diskLimit = uint64_t{10} << 30;  // bytes of object files; LRU beyond it
-  uint64_t memoryLimit = uint64_t{256} << 20;  // bytes of bodies kept in memory
+  std::string dir;  // created if missing (objects/, tmp/)
+  // Disk space of object files; LRU beyond it. Each file counts as its size rounded up to a
+  // whole number of 4 KiB blocks (kDiskBlock, the block of ext4 and xfs), which is what it
+  // takes on the disk: a 1 KB object uses 4 KiB. Inodes and directories are not counted.
+  // Objects being written count their reserved size too (see StoreStats::reservedBytes); those
+  // reservations together take at most half of the limit, so an object whose file is over half
+  // of diskLimit is never stored.
+  uint64_t diskLimit = uint64_t{10} << 30;
+  uint64_t memoryLimit = uint64_t{256} << 20;    // bytes of bodies kept in memory
   uint64_t memoryObjectMax = uint64_t{1} << 20;  // larger bodies are served from disk only
   uint64_t maxObjectSize = uint64_t{4} << 30;    // larger responses are never stored
   // Bytes appended but not yet written that one writer may hold; beyond it the store gives up
   // that object (the client's transfer goes on: storing never slows a client down).
   size_t writerBacklogMax = size_t{16} << 20;
+  // The same across all writers: the memory that storing may hold when misses come faster than
+  // the disk writes. begin() refuses while it is reached, and an append() that would take the
+  // total over it gives that object up (StoreStats::refusedBusy, backlogGiveUps).
+  uint64_t totalBacklogMax = uint64_t{64} << 20;
+  // Writers begun and not ended (StoreStats::begun): begin() refuses while this many are. Each
+  // holds a tmp file, a reservation and a place in the disk queue; this bounds all three, and
+  // what ~ObjectStore() has to clean up.
+  uint64_t maxWriting = 256;
   int diskThreads = 2;
 };
 
@@ -51,6 +65,9 @@ struct StoreConfig {
 // end (a chunked response): finish() fixes it. Joiners wait for Complete before reading such an
 // object (they cannot frame what has no length yet).
 inline constexpr uint64_t kUnknownLength = UINT64_MAX;
+
+// The disk accounting unit: a file of n bytes counts as n rounded up to a multiple of this.
+inline constexpr uint64_t kDiskBlock = 4096;
 
 // What is known of a stored response without its body.
 struct ObjectMeta {
@@ -115,11 +132,12 @@ class ObjectWriter {
 
   // --- the fetching worker ---
   // The response head is here and storable; bodyLength is its Content-Length. False when the
-  // store will not take it (too large, disk full, store closed): call nothing else then.
+  // store will not take it (too large, busy: see StoreStats::refusedBusy, store closed): call
+  // nothing else then.
   virtual bool begin(ObjectMeta meta, FreshnessInfo freshness) = 0;
   // Copies body bytes. Never blocks; false when storing stopped (backlog over
-  // writerBacklogMax, write error, more bytes than bodyLength): the relay to the client simply
-  // goes on without the store.
+  // writerBacklogMax or totalBacklogMax, write error, more bytes than bodyLength): the relay to
+  // the client simply goes on without the store.
   virtual bool append(std::string_view bytes) = 0;
   // All bodyLength bytes appended: the disk thread completes the file and publishes the object.
   // Called with fewer bytes appended, it abandons instead.
@@ -139,17 +157,39 @@ class ObjectWriter {
 // abandoned (joiners are released). Joiners' copies do not keep a write going.
 using WriterPtr = std::shared_ptr<ObjectWriter>;
 
+// Gauges (what is now) and counters (since the store was made). The index's figures (objects,
+// diskBytes, reservedBytes, memory) and `writing` are taken under one lock, so they agree with
+// each other; begun and backlogBytes are read in the same call. objects and diskBytes are the
+// index's, not the directory's.
+// At any moment the directory also holds the tmp files of begun writers (at most maxWriting)
+// and, briefly, files already unindexed whose unlink is queued on a disk thread.
 struct StoreStats {
-  uint64_t objects = 0;
-  uint64_t diskBytes = 0;
+  uint64_t objects = 0;    // indexed objects (what find() can return)
+  uint64_t diskBytes = 0;  // their files, each rounded up to kDiskBlock (see diskLimit)
   uint64_t memoryBytes = 0;
   uint64_t memoryObjects = 0;
-  uint64_t writing = 0;          // objects in flight
+  // Claims in flight: fetches that claimed a key (claim()) and have not ended, whether still
+  // waiting for their response (Waiting) or begun (Writing). Joiners follow these.
+  uint64_t writing = 0;
+  uint64_t begun = 0;         // of those, begun and not ended (Writing); at most maxWriting
+  uint64_t backlogBytes = 0;  // appended by begun writers, not yet written; <= totalBacklogMax
+  // Disk space set aside for the files of begun writers whose length is known (a chunked body
+  // reserves only its metadata): counted against diskLimit with diskBytes, so that a large
+  // object makes room before it is written; at most half of diskLimit, so that writes in
+  // flight never evict the stored objects down to nothing. Released when the writer ends
+  // (published: its file is then in diskBytes).
+  uint64_t reservedBytes = 0;
   uint64_t evictions = 0;
   uint64_t droppedCorrupt = 0;   // at open() and while serving
   uint64_t droppedTmp = 0;       // unfinished files removed at open()
-  uint64_t writeFailures = 0;    // ENOSPC and other write errors, backlog give-ups
+  uint64_t writeFailures = 0;    // ENOSPC and other write errors
   uint64_t abandoned = 0;        // claims not stored: abandon(), begin() refused, short body
+  // begin() refused because the store is busy writing: maxWriting writers begun,
+  // totalBacklogMax reached, or reservations at half of diskLimit. Not in `abandoned`.
+  uint64_t refusedBusy = 0;
+  // Objects given up because the disk did not keep up: an append() over writerBacklogMax or
+  // totalBacklogMax. Not in writeFailures.
+  uint64_t backlogGiveUps = 0;
   uint64_t replaced = 0;         // objects superseded by a newer one of the same key+variant
   uint64_t memoryEvictions = 0;  // bodies dropped from the memory tier (the file stays)
 };
@@ -157,8 +197,10 @@ struct StoreStats {
 class ObjectStore {
  public:
   explicit ObjectStore(StoreConfig config);
-  // Stops the disk threads; unfinished writers are abandoned (finished ones complete first).
-  // Completions may still be posted while it runs: the loops must outlive it. Writers and
+  // Stops the disk threads without writing out what is queued: every writer not complete is
+  // abandoned, finished or not, unless its completion has started (every byte written; the
+  // metadata and rename are done before it returns). Queued reads and metadata rewrites still
+  // run. Completions may still be posted while it runs: the loops must outlive it. Writers and
   // readers kept after it are safe to use and fail.
   ~ObjectStore();
   ObjectStore(const ObjectStore&) = delete;

@@ -15,6 +15,15 @@ namespace tollgate::cache {
 
 std::atomic<PwriteFn> storePwrite{&::pwrite};
 
+namespace {
+// True at most once a minute per `last`, for warnings about conditions that repeat under load.
+bool onceAMinute(std::atomic<int64_t>& last) {
+  int64_t now = EventLoop::steadyMs();
+  int64_t was = last.load(std::memory_order_relaxed);
+  return now - was >= 60000 && last.compare_exchange_strong(was, now, std::memory_order_relaxed);
+}
+}  // namespace
+
 bool pwriteAll(int fd, std::string_view bytes, uint64_t offset) {
   PwriteFn write = storePwrite.load(std::memory_order_relaxed);
   while (!bytes.empty()) {
@@ -78,15 +87,38 @@ void StoreCore::unlinkNow(const std::vector<uint64_t>& ids) const {
   for (uint64_t id : ids) ::unlink(objectPath(id).c_str());
 }
 
-bool StoreCore::reserve(uint64_t bytes) {
+bool StoreCore::tryBeginWriting() {
+  if (backlogBytes.load(std::memory_order_relaxed) >= config.totalBacklogMax) return false;
+  uint64_t n = begun.load(std::memory_order_relaxed);
+  do {
+    if (n >= config.maxWriting) return false;
+  } while (!begun.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void StoreCore::endWriting() { begun.fetch_sub(1, std::memory_order_relaxed); }
+
+bool StoreCore::tryAddBacklog(uint64_t bytes) {
+  uint64_t n = backlogBytes.load(std::memory_order_relaxed);
+  do {
+    if (bytes > config.totalBacklogMax || n > config.totalBacklogMax - bytes) return false;
+  } while (!backlogBytes.compare_exchange_weak(n, n + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+void StoreCore::releaseBacklog(uint64_t bytes) {
+  if (bytes > 0) backlogBytes.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+ObjectIndex::Reservation StoreCore::reserve(uint64_t fileSize) {
   std::vector<uint64_t> gone;
-  bool ok = false;
+  ObjectIndex::Reservation r;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    ok = index.reserve(bytes, gone);
+    r = index.reserve(fileSize, gone);
   }
   unlinkLater(std::move(gone));
-  return ok;
+  return r;
 }
 
 std::shared_ptr<WriterImpl> StoreCore::takeClaimLocked(const WriterImpl* writer,
@@ -116,13 +148,37 @@ void StoreCore::publish(const WriterImpl* writer, const std::string& key, Object
 
 void StoreCore::writerEnded(const WriterImpl* writer, const std::string& key, uint64_t reserved,
                             WriterEnd how) {
-  std::shared_ptr<WriterImpl> claim;
-  std::lock_guard<std::mutex> lock(mutex);
-  claim = takeClaimLocked(writer, key);
-  index.release(reserved);
-  ++(how == WriterEnd::Failed ? writeFailures : abandoned);
   // `claim` is destroyed after the lock is released (declared first): ~WriterImpl takes no lock,
   // but it may close a file descriptor, which has no business under the index lock.
+  std::shared_ptr<WriterImpl> claim;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    claim = takeClaimLocked(writer, key);
+    index.release(reserved);
+    switch (how) {
+      case WriterEnd::Abandoned:
+        ++abandoned;
+        break;
+      case WriterEnd::Failed:
+        ++writeFailures;
+        break;
+      case WriterEnd::Busy:
+        ++refusedBusy;
+        break;
+      case WriterEnd::GaveUp:
+        ++backlogGiveUps;
+        break;
+    }
+  }
+  // A degraded mode (responses relayed, not stored) that the counters alone would hide.
+  if ((how == WriterEnd::Busy || how == WriterEnd::GaveUp) && onceAMinute(lastBusyWarningMs_)) {
+    diag::warning("cache: the disk does not keep up with the responses to store (at most " +
+                  std::to_string(config.maxWriting) + " writers, " +
+                  std::to_string(config.totalBacklogMax) + " bytes queued in all and " +
+                  std::to_string(config.writerBacklogMax) +
+                  " per writer); responses are relayed without being stored (counted in "
+                  "refusedBusy and backlogGiveUps; this warning at most once a minute)");
+  }
 }
 
 void StoreCore::writeFailed(const char* call, const std::string& path, int err, uint64_t bytes) {
@@ -134,10 +190,7 @@ void StoreCore::writeFailed(const char* call, const std::string& path, int err, 
     }
     unlinkNow(gone);
   }
-  int64_t now = EventLoop::steadyMs();
-  int64_t last = lastWarningMs_.load(std::memory_order_relaxed);
-  if (now - last >= 60000 &&
-      lastWarningMs_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+  if (onceAMinute(lastWarningMs_)) {
     diag::warning("cache: " + std::string(call) + "(" + path + "): " + errnoText(err) +
                   "; object not stored (counted in writeFailures; this warning at most once a "
                   "minute)");

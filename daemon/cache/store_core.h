@@ -48,6 +48,10 @@ struct StoreCore {
   std::atomic<bool> opened{false};  // open() succeeded: writers may begin
   std::atomic<bool> closed{false};  // ~ObjectStore() started
   std::atomic<uint64_t> nextId{1};
+  // Bounded by maxWriting and totalBacklogMax: atomics, so that begin() and append() check them
+  // without the index lock. Sums of what each WriterImpl holds (see there).
+  std::atomic<uint64_t> begun{0};         // writers in State::Writing
+  std::atomic<uint64_t> backlogBytes{0};  // their backlog_: appended, not yet written
 
   struct Hash {
     using is_transparent = void;
@@ -61,6 +65,8 @@ struct StoreCore {
   uint64_t droppedTmp = 0;
   uint64_t writeFailures = 0;
   uint64_t abandoned = 0;
+  uint64_t refusedBusy = 0;
+  uint64_t backlogGiveUps = 0;
 
   std::string path(std::string_view relative) const;  // config.dir + "/" + relative
   std::string objectPath(uint64_t id) const;
@@ -72,15 +78,24 @@ struct StoreCore {
   void unlinkNow(const std::vector<uint64_t>& ids) const;
 
   // --- writers -----------------------------------------------------------------------------------
-  // Counts `bytes` of a file about to be written against diskLimit, evicting to fit. False
-  // when the object alone is over the limit.
-  bool reserve(uint64_t bytes);
+  // A writer begins: takes one of maxWriting places, unless they are all taken or the total
+  // backlog is at totalBacklogMax (false: the store is busy). endWriting() gives it back.
+  bool tryBeginWriting();
+  void endWriting();
+  // Adds `bytes` to the total backlog unless that would take it over totalBacklogMax.
+  bool tryAddBacklog(uint64_t bytes);
+  void releaseBacklog(uint64_t bytes);
+  // Counts a file of `fileSize` bytes about to be written against diskLimit, evicting to fit
+  // (ObjectIndex::reserve).
+  ObjectIndex::Reservation reserve(uint64_t fileSize);
   // Disk thread: a completed file is in objects/; index it (replacing the same key+variant,
   // evicting to fit, unlinking what goes) and end the writer's claim on the key.
   void publish(const WriterImpl* writer, const std::string& key, ObjectPtr object,
                uint64_t fileSize, uint32_t bodyCrc, std::shared_ptr<const std::string> body,
                uint64_t reserved);
-  enum class WriterEnd { Abandoned, Failed };
+  // How a writer ended without publishing, each its own counter: abandoned (not storable,
+  // refused, short), writeFailures, refusedBusy, backlogGiveUps.
+  enum class WriterEnd { Abandoned, Failed, Busy, GaveUp };
   // A writer that will not publish: releases its reservation and its claim on the key.
   void writerEnded(const WriterImpl* writer, const std::string& key, uint64_t reserved,
                    WriterEnd how);
@@ -106,7 +121,8 @@ struct StoreCore {
   std::shared_ptr<WriterImpl> takeClaimLocked(const WriterImpl* writer, const std::string& key);
 
   std::array<std::mutex, 16> rewriteLocks_;  // by id: one metadata rewrite per file at a time
-  std::atomic<int64_t> lastWarningMs_{0};
+  std::atomic<int64_t> lastWarningMs_{0};      // write errors
+  std::atomic<int64_t> lastBusyWarningMs_{0};  // refusals and give-ups under load
 };
 
 }  // namespace tollgate::cache

@@ -34,31 +34,46 @@ std::shared_ptr<WriterImpl> WriterImpl::from(const WriterPtr& writer) {
 bool WriterImpl::begin(ObjectMeta meta, FreshnessInfo freshness) {
   Waiters wake;
   uint64_t reserved = 0;
+  StoreCore::WriterEnd how = StoreCore::WriterEnd::Abandoned;
   bool ok = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (state_ != State::Waiting) return false;
     const StoreConfig& config = core_->config;
-    // Too large, store not open or closing, metadata over kMetaMax, or over the disk limit.
+    // Too large, store not open or closing, metadata over kMetaMax; then busy (every place
+    // among the begun writers taken, or the total backlog full), then over the disk limit.
     const bool unknown = meta.bodyLength == kUnknownLength;
-    ok = core_->opened && !core_->closed &&
-         (unknown || (meta.bodyLength <= config.maxObjectSize && meta.bodyLength <= config.diskLimit));
+    ok = core_->opened && !core_->closed && (unknown || meta.bodyLength <= config.maxObjectSize);
     if (ok) {
       metaBytes_ = encodeMeta(meta, freshness);
       ok = metaBytes_.size() <= kMetaMax;
     }
+    if (ok && !core_->tryBeginWriting()) {
+      ok = false;
+      how = StoreCore::WriterEnd::Busy;
+    }
     // A body of unknown length reserves nothing for itself: it is accounted when published.
-    uint64_t fileSize = kHeaderSize + (unknown ? 0 : meta.bodyLength) + metaBytes_.size() + kTrailerSize;
-    ok = ok && core_->reserve(fileSize);
+    uint64_t fileSize =
+        kHeaderSize + (unknown ? 0 : meta.bodyLength) + metaBytes_.size() + kTrailerSize;
+    if (ok) {
+      // After the busy checks: a refused writer must not evict anything.
+      ObjectIndex::Reservation r = core_->reserve(fileSize);
+      if (r != ObjectIndex::Reservation::Ok) {
+        core_->endWriting();
+        ok = false;
+        if (r == ObjectIndex::Reservation::Busy) how = StoreCore::WriterEnd::Busy;
+      }
+    }
     if (ok) {
       reserved_ = fileSize;
       bodyLength_ = meta.bodyLength;
       freshness_ = freshness;
       // Unknown length: copied while it stays small enough (drain() drops an outgrown copy).
-      keepInMemory_ = unknown ? config.memoryObjectMax > 0
-                              : bodyLength_ <= config.memoryObjectMax && bodyLength_ <= config.memoryLimit;
+      keepInMemory_ =
+          unknown ? config.memoryObjectMax > 0
+                  : bodyLength_ <= config.memoryObjectMax && bodyLength_ <= config.memoryLimit;
       object_ = std::make_shared<const StoredObject>(id_, std::move(meta), std::move(freshness));
-      state_ = State::Writing;
+      state_ = State::Writing;  // its place among the begun writers is given back by the end
       wake.swap(waiters_);
       // The first drain creates the tmp file right away, so joiners can open it.
       ok = scheduleDrainLocked();
@@ -66,7 +81,7 @@ bool WriterImpl::begin(ObjectMeta meta, FreshnessInfo freshness) {
     if (!ok) reserved = endLocked(State::Abandoned, wake);
   }
   if (!ok) {
-    settle(State::Abandoned, reserved, wake);
+    settle(how, reserved, wake);
     return false;
   }
   wakeAll(wake);
@@ -77,6 +92,7 @@ bool WriterImpl::append(std::string_view bytes) {
   Waiters wake;
   uint64_t reserved = 0;
   State to = State::Abandoned;
+  StoreCore::WriterEnd how = StoreCore::WriterEnd::Abandoned;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (state_ != State::Writing || finishRequested_) return false;
@@ -84,9 +100,12 @@ bool WriterImpl::append(std::string_view bytes) {
     const uint64_t limit =
         bodyLength_ == kUnknownLength ? core_->config.maxObjectSize : bodyLength_;
     if (bytes.size() > limit - appended_) {
-      to = State::Abandoned;  // more than Content-Length announced (or max_object_size)
-    } else if (backlog_ + bytes.size() > core_->config.writerBacklogMax) {
-      to = State::Failed;  // the disk does not keep up: give the object up, never the client
+      // more than Content-Length announced (or max_object_size): Abandoned
+    } else if (backlog_ + bytes.size() > core_->config.writerBacklogMax ||
+               !core_->tryAddBacklog(bytes.size())) {
+      // The disk does not keep up: give the object up, never the client.
+      to = State::Failed;
+      how = StoreCore::WriterEnd::GaveUp;
     } else {
       queue_.emplace_back(bytes);
       backlog_ += bytes.size();
@@ -96,7 +115,7 @@ bool WriterImpl::append(std::string_view bytes) {
     reserved = endLocked(to, wake);
     scheduleDrainLocked();  // removes the tmp file (or the drain already running will)
   }
-  settle(to, reserved, wake);
+  settle(how, reserved, wake);
   return false;
 }
 
@@ -122,12 +141,24 @@ void WriterImpl::finish() {
     reserved = endLocked(State::Abandoned, wake);
     scheduleDrainLocked();
   }
-  settle(State::Abandoned, reserved, wake);
+  settle(StoreCore::WriterEnd::Abandoned, reserved, wake);
 }
 
 void WriterImpl::abandon(const char*) { abandonUnlessFinishing(); }
 
-void WriterImpl::shutdown() { abandonUnlessFinishing(); }
+void WriterImpl::shutdown() {
+  Waiters wake;
+  uint64_t reserved = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    State s = state_;
+    // complete() is running without the lock: it must not be ended under it.
+    if ((s != State::Waiting && s != State::Writing) || completing_) return;
+    reserved = endLocked(State::Abandoned, wake);
+    if (s == State::Writing) scheduleDrainLocked();
+  }
+  settle(StoreCore::WriterEnd::Abandoned, reserved, wake);
+}
 
 void WriterImpl::abandonUnlessFinishing() {
   Waiters wake;
@@ -140,7 +171,7 @@ void WriterImpl::abandonUnlessFinishing() {
     reserved = endLocked(State::Abandoned, wake);
     if (s == State::Writing) scheduleDrainLocked();
   }
-  settle(State::Abandoned, reserved, wake);
+  settle(StoreCore::WriterEnd::Abandoned, reserved, wake);
 }
 
 ObjectPtr WriterImpl::object() const {
@@ -187,8 +218,12 @@ int WriterImpl::openForRead() {
 }
 
 uint64_t WriterImpl::endLocked(State to, Waiters& wake) {
+  if (state_ == State::Writing) core_->endWriting();
   state_ = to;
   queue_.clear();
+  // The batch drain() may be writing is given back now too: drain() stops at its next chunk.
+  core_->releaseBacklog(backlog_);
+  backlog_ = 0;
   for (Waiter& w : waiters_) wake.push_back(std::move(w));
   waiters_.clear();
   uint64_t reserved = reserved_;
@@ -196,10 +231,8 @@ uint64_t WriterImpl::endLocked(State to, Waiters& wake) {
   return reserved;
 }
 
-void WriterImpl::settle(State to, uint64_t reserved, Waiters& wake) {
-  core_->writerEnded(
-      this, key_, reserved,
-      to == State::Failed ? StoreCore::WriterEnd::Failed : StoreCore::WriterEnd::Abandoned);
+void WriterImpl::settle(StoreCore::WriterEnd how, uint64_t reserved, Waiters& wake) {
+  core_->writerEnded(this, key_, reserved, how);
   wakeAll(wake);
 }
 
@@ -231,6 +264,7 @@ void WriterImpl::drain() {
         batch.swap(queue_);
       } else if (finishRequested_) {
         finishing = true;
+        completing_ = true;
       } else {
         drainScheduled_ = false;  // the next append() schedules another run
         return;
@@ -254,6 +288,8 @@ void WriterImpl::drain() {
     // fd_ and written_ change only on this strand, so reading them unlocked here is safe.
     uint64_t n = 0;
     for (const std::string& chunk : batch) {
+      // Ended meanwhile (abandoned, given up, shutdown): the rest of the batch is not wanted.
+      if (state_.load(std::memory_order_acquire) != State::Writing) break;
       if (!pwriteAll(fd_, chunk, kHeaderSize + written_ + n)) {
         fail("pwrite", errno);
         return;
@@ -270,7 +306,9 @@ void WriterImpl::drain() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       written_ += n;
-      backlog_ -= std::min(backlog_, n);
+      uint64_t done = std::min(backlog_, n);  // 0 if ended meanwhile: endLocked took it all
+      backlog_ -= done;
+      core_->releaseBacklog(done);
       wake.swap(waiters_);
     }
     wakeAll(wake);
@@ -337,6 +375,7 @@ void WriterImpl::complete() {
   int fd = -1;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    core_->endWriting();
     state_ = State::Complete;
     fd = fd_;
     fd_ = -1;
@@ -367,7 +406,7 @@ void WriterImpl::fail(const char* call, int err) {
   ::unlink(path.c_str());
   if (!ended) return;  // abandoned meanwhile: that end was counted already
   core_->writeFailed(call, path, err, reserved);
-  settle(State::Failed, reserved, wake);
+  settle(StoreCore::WriterEnd::Failed, reserved, wake);
 }
 
 void WriterImpl::wakeAll(Waiters& wake) {

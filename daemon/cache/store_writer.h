@@ -25,10 +25,9 @@
 #include <vector>
 
 #include "daemon/cache/object_store.h"
+#include "daemon/cache/store_core.h"
 
 namespace tollgate::cache {
-
-struct StoreCore;
 
 class WriterImpl final : public ObjectWriter, public std::enable_shared_from_this<WriterImpl> {
  public:
@@ -48,8 +47,9 @@ class WriterImpl final : public ObjectWriter, public std::enable_shared_from_thi
   // Already Complete, Abandoned or Failed: there is no next change, so wake is posted at once.
   void onProgress(EventLoop& loop, std::function<void()> wake) override;
 
-  // ~ObjectStore(): abandons unless finish() was called (then the disk threads, draining their
-  // queue before they stop, complete it).
+  // ~ObjectStore(): abandons, finished or not, unless drain() has started completing it (every
+  // byte written: the metadata and a rename are left, which the disk threads, running their
+  // queue before they stop, do). Abandoning drops the queued bytes: nothing more is written.
   void shutdown();
 
   // For growing readers: what a reader at body offset `pos` can do now. Wait: nothing yet, and
@@ -67,11 +67,12 @@ class WriterImpl final : public ObjectWriter, public std::enable_shared_from_thi
   using Waiter = std::pair<EventLoop*, std::function<void()>>;
   using Waiters = std::vector<Waiter>;
 
-  // With mutex_ held: leaves Waiting/Writing for `to`, taking the waiters to wake and the
+  // With mutex_ held: leaves Waiting/Writing for `to`, giving back its place among the begun
+  // writers and its backlog (queued bytes are dropped), taking the waiters to wake and the
   // reservation to release (returned; exactly one end takes it).
   uint64_t endLocked(State to, Waiters& wake);
   // Without mutex_: the bookkeeping of an end (reservation, claim, counter), then the wakes.
-  void settle(State to, uint64_t reserved, Waiters& wake);
+  void settle(StoreCore::WriterEnd how, uint64_t reserved, Waiters& wake);
   void abandonUnlessFinishing();
   bool scheduleDrainLocked();
   void drain();
@@ -93,9 +94,12 @@ class WriterImpl final : public ObjectWriter, public std::enable_shared_from_thi
   uint64_t reserved_ = 0;  // bytes counted against diskLimit until published or ended
   bool keepInMemory_ = false;
   bool finishRequested_ = false;
+  bool completing_ = false;  // drain() is in complete(): only it ends the writer now
   bool drainScheduled_ = false;
   std::deque<std::string> queue_;  // appended, not yet taken by drain()
-  uint64_t backlog_ = 0;           // appended, not yet written
+  // Appended, not yet written (queue_ and the batch drain() is writing); its sum over writers
+  // is StoreCore::backlogBytes.
+  uint64_t backlog_ = 0;
   uint64_t appended_ = 0;
   uint64_t written_ = 0;  // in the file, readable with pread
   int fd_ = -1;           // the tmp file; set and closed by drain() under mutex_

@@ -1,7 +1,7 @@
 // Spec of the object store (object_store.h) on a real directory, with a real EventLoop thread
 // receiving what it posts: storing and reading back from both tiers, restart, what open()
-// drops, corrupt bodies, limits and LRU, purges, refresh, Vary, and failures that give an
-// object up without troubling the client. Collapsed forwarding is in store_collapsed_test.cc.
+// drops, corrupt bodies, purges, refresh, Vary. Limits, give-ups and shutdown are in
+// store_limits_test.cc, collapsed forwarding in store_collapsed_test.cc.
 #include "daemon/cache/object_store.h"
 
 #include <fcntl.h>
@@ -25,42 +25,7 @@ namespace {
 using namespace testing;
 using State = ObjectWriter::State;
 using Status = BodyReader::Status;
-constexpr uint64_t kAll = UINT64_MAX;
-
-class ObjectStoreTest : public ::testing::Test {
- protected:
-  StoreConfig config() const {
-    StoreConfig c;
-    c.dir = tmp_.cache();
-    c.diskThreads = 2;
-    return c;
-  }
-  static std::unique_ptr<ObjectStore> openStore(const StoreConfig& c) {
-    auto store = std::make_unique<ObjectStore>(c);
-    store->open();
-    return store;
-  }
-  std::string fileOf(uint64_t id) const { return tmp_.cache() + "/" + objectRelPath(id); }
-  std::string tmpDir() const { return tmp_.cache() + "/tmp"; }
-  // The size of an object's file, as the disk limit counts it.
-  static uint64_t fileSize(const ObjectMeta& meta, size_t bodySize) {
-    ObjectMeta m = meta;
-    m.bodyLength = bodySize;
-    return kHeaderSize + bodySize + encodeMeta(m, makeFreshness()).size() + kTrailerSize;
-  }
-  ObjectPtr findPlain(ObjectStore& store, const std::string& key) {
-    return store.find(key, request({}));
-  }
-  std::string readWhole(ObjectStore& store, const ObjectPtr& o, size_t chunk = 65536) {
-    auto reader = store.openBody(o, 0, kAll);
-    ReadAll all = readAll(lt_, *reader, chunk);
-    EXPECT_EQ(all.status, Status::End);
-    return all.bytes;
-  }
-
-  TempDir tmp_;    // destroyed last
-  LoopThread lt_;  // outlives every store, which are locals of the tests
-};
+class ObjectStoreTest : public StoreFixture {};
 
 TEST_F(ObjectStoreTest, StoresAndReadsBackFromTheMemoryTier) {
   auto store = openStore(config());
@@ -79,7 +44,7 @@ TEST_F(ObjectStoreTest, StoresAndReadsBackFromTheMemoryTier) {
   EXPECT_EQ(s.objects, 1u);
   EXPECT_EQ(s.memoryObjects, 1u);
   EXPECT_EQ(s.memoryBytes, 1000u);
-  EXPECT_EQ(s.diskBytes, std::filesystem::file_size(fileOf(o->id())));
+  EXPECT_EQ(s.diskBytes, onDisk(std::filesystem::file_size(fileOf(o->id()))));
   EXPECT_EQ(s.writing, 0u);
   EXPECT_EQ(filesIn(tmpDir()), 0u);
 }
@@ -263,62 +228,6 @@ TEST_F(ObjectStoreTest, OpenRemovesUnfinishedTmpFiles) {
   EXPECT_EQ(filesIn(tmpDir()), 0u);
 }
 
-TEST_F(ObjectStoreTest, DiskLimitEvictsTheLeastRecentlyUsed) {
-  std::string body = pattern(2000, 9);
-  uint64_t each = fileSize(makeMeta("http://example.com/1", 0), body.size());
-  StoreConfig c = config();
-  c.diskLimit = 3 * each + each / 2;
-  auto store = openStore(c);
-  for (const char* key : {"http://example.com/1", "http://example.com/2", "http://example.com/3"}) {
-    ASSERT_EQ(storeBody(*store, lt_, makeMeta(key, 0), body), State::Complete);
-  }
-  uint64_t second = findPlain(*store, "http://example.com/2")->id();
-  ASSERT_TRUE(findPlain(*store, "http://example.com/1"));  // used: 2 is now the oldest
-  ASSERT_TRUE(findPlain(*store, "http://example.com/3"));
-  ASSERT_EQ(storeBody(*store, lt_, makeMeta("http://example.com/4", 0), body), State::Complete);
-  StoreStats s = store->stats();
-  EXPECT_EQ(s.evictions, 1u);
-  EXPECT_EQ(s.objects, 3u);
-  EXPECT_LE(s.diskBytes, c.diskLimit);
-  EXPECT_FALSE(findPlain(*store, "http://example.com/2"));
-  for (const char* key : {"http://example.com/1", "http://example.com/3", "http://example.com/4"}) {
-    EXPECT_TRUE(findPlain(*store, key)) << key;
-  }
-  EXPECT_TRUE(eventually([&] { return !exists(fileOf(second)); }));
-}
-
-TEST_F(ObjectStoreTest, AnObjectOverTheDiskLimitIsNotStored) {
-  StoreConfig c = config();
-  c.diskLimit = 1000;
-  auto store = openStore(c);
-  EXPECT_EQ(storeBody(*store, lt_, makeMeta("http://example.com/x", 0), pattern(2000)),
-            State::Abandoned);
-  EXPECT_EQ(store->stats().abandoned, 1u);
-  EXPECT_EQ(store->stats().objects, 0u);
-}
-
-TEST_F(ObjectStoreTest, MemoryTierStaysWithinItsLimitAndKeepsTheDiskCopy) {
-  StoreConfig c = config();
-  c.memoryLimit = 2500;
-  c.memoryObjectMax = 1024;
-  auto store = openStore(c);
-  std::string bodies[] = {pattern(1000, 1), pattern(1000, 2), pattern(1000, 3)};
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(
-        storeBody(*store, lt_, makeMeta("http://example.com/" + std::to_string(i), 0), bodies[i]),
-        State::Complete);
-  }
-  StoreStats s = store->stats();
-  EXPECT_EQ(s.memoryObjects, 2u);
-  EXPECT_EQ(s.memoryBytes, 2000u);
-  EXPECT_EQ(s.memoryEvictions, 1u);
-  EXPECT_EQ(s.objects, 3u);
-  ObjectPtr first = findPlain(*store, "http://example.com/0");
-  ASSERT_TRUE(first);
-  EXPECT_EQ(first->memoryBody(), nullptr);
-  EXPECT_EQ(readWhole(*store, first), bodies[0]);
-}
-
 TEST_F(ObjectStoreTest, AReaderThatOpenedTheFileKeepsReadingAfterThePurge) {
   StoreConfig c = config();
   c.memoryObjectMax = 0;
@@ -336,70 +245,6 @@ TEST_F(ObjectStoreTest, AReaderThatOpenedTheFileKeepsReadingAfterThePurge) {
   EXPECT_EQ(first.bytes + rest.bytes, body);
   auto late = store->openBody(o, 0, kAll);  // purged before it started: nothing to read
   EXPECT_EQ(readOnce(lt_, *late, 100).status, Status::Failed);
-}
-
-TEST_F(ObjectStoreTest, AnOverflowingBacklogGivesTheObjectUpAtOnce) {
-  StoreConfig c = config();
-  c.writerBacklogMax = 65536;
-  auto store = openStore(c);
-  ObjectStore::Claim claim = store->claim("http://example.com/slow");
-  ASSERT_TRUE(claim.writer->begin(makeMeta("http://example.com/slow", 1 << 20), makeFreshness()));
-  std::string chunk = pattern(100000);
-  EXPECT_FALSE(claim.writer->append(chunk));  // over the backlog: refused, not waited for
-  EXPECT_EQ(claim.writer->state(), State::Failed);
-  EXPECT_FALSE(claim.writer->append("more"));
-  claim.writer->finish();  // harmless once given up
-  StoreStats s = store->stats();
-  EXPECT_EQ(s.writeFailures, 1u);
-  EXPECT_EQ(s.writing, 0u);
-  EXPECT_FALSE(findPlain(*store, "http://example.com/slow"));
-  EXPECT_TRUE(eventually([&] { return filesIn(tmpDir()) == 0; }));
-}
-
-TEST_F(ObjectStoreTest, AWriteErrorGivesTheObjectUpAndIsCounted) {
-  auto store = openStore(config());
-  std::filesystem::remove_all(tmpDir());  // every open() of a tmp file now fails
-  EXPECT_EQ(storeBody(*store, lt_, makeMeta("http://example.com/e", 0), pattern(1000)),
-            State::Failed);
-  // Counted by the disk thread just after the state changed.
-  EXPECT_TRUE(eventually([&] { return store->stats().writeFailures == 1; }));
-  EXPECT_TRUE(eventually([&] { return store->stats().writing == 0; }));
-  EXPECT_FALSE(findPlain(*store, "http://example.com/e"));
-  // The store goes on: once the directory is back, objects are stored again.
-  std::filesystem::create_directory(tmpDir());
-  EXPECT_EQ(storeBody(*store, lt_, makeMeta("http://example.com/e", 0), pattern(1000)),
-            State::Complete);
-}
-
-// A full disk: every write past an object's header fails with ENOSPC.
-ssize_t fullDiskPwrite(int fd, const void* buf, size_t size, off_t offset) {
-  if (offset >= static_cast<off_t>(kHeaderSize)) {
-    errno = ENOSPC;
-    return -1;
-  }
-  return ::pwrite(fd, buf, size, offset);
-}
-
-TEST_F(ObjectStoreTest, ADiskFullGivesTheObjectUpAndEvictsToMakeRoom) {
-  auto store = openStore(config());
-  std::string body = pattern(10000, 13);
-  for (const char* key : {"http://example.com/1", "http://example.com/2", "http://example.com/3"}) {
-    ASSERT_EQ(storeBody(*store, lt_, makeMeta(key, 0), body), State::Complete);
-  }
-  uint64_t oldest = findPlain(*store, "http://example.com/1")->id();
-  ASSERT_TRUE(findPlain(*store, "http://example.com/2"));
-  ASSERT_TRUE(findPlain(*store, "http://example.com/3"));
-  storePwrite = &fullDiskPwrite;
-  State s = storeBody(*store, lt_, makeMeta("http://example.com/4", 0), body);
-  storePwrite = &::pwrite;
-  EXPECT_EQ(s, State::Failed);
-  EXPECT_TRUE(eventually([&] { return store->stats().writeFailures == 1; }));
-  // The failed object's size was freed: one object of the same size, the least recently used.
-  EXPECT_TRUE(eventually([&] { return store->stats().evictions == 1; }));
-  EXPECT_FALSE(findPlain(*store, "http://example.com/1"));
-  EXPECT_TRUE(findPlain(*store, "http://example.com/2"));
-  EXPECT_FALSE(exists(fileOf(oldest)));
-  EXPECT_EQ(filesIn(tmpDir()), 0u);
 }
 
 // Counts the writes made on the thread that called the store.
@@ -560,7 +405,7 @@ TEST_F(ObjectStoreTest, RefreshKeepsTheBodyAndSurvivesARestart) {
   EXPECT_EQ(o->freshness().lifetime, 99999);
   EXPECT_EQ(o->freshness().responseTime, 1800000000);
   EXPECT_EQ(readWhole(*store, o), body);
-  EXPECT_EQ(store->stats().diskBytes, std::filesystem::file_size(fileOf(o->id())));
+  EXPECT_EQ(store->stats().diskBytes, onDisk(std::filesystem::file_size(fileOf(o->id()))));
 }
 
 TEST_F(ObjectStoreTest, VaryVariantsAreStoredSideBySideAndFoundByRequestFields) {
@@ -604,39 +449,5 @@ TEST_F(ObjectStoreTest, ADirectoryThatCannotBeCreatedThrows) {
               "cache dir " + c.dir + ": mkdir(" + file + "): Not a directory");
   }
 }
-
-TEST_F(ObjectStoreTest, DestroyingTheStoreAbandonsUnfinishedWriters) {
-  WriterPtr writer;
-  {
-    auto store = openStore(config());
-    ObjectStore::Claim claim = store->claim("http://example.com/u");
-    writer = claim.writer;
-    ASSERT_TRUE(writer->begin(makeMeta("http://example.com/u", 5000), makeFreshness()));
-    ASSERT_TRUE(writer->append(pattern(1000)));
-  }
-  EXPECT_EQ(writer->state(), State::Abandoned);
-  EXPECT_FALSE(writer->append("x"));  // safe after the store is gone
-  EXPECT_EQ(filesIn(tmpDir()), 0u);   // the cleanup ran before the disk threads stopped
-  auto store = openStore(config());
-  EXPECT_EQ(store->stats().droppedTmp, 0u);
-  EXPECT_EQ(store->stats().objects, 0u);
-}
-
-TEST_F(ObjectStoreTest, AFinishedWriterCompletesDuringShutdown) {
-  std::string body = pattern(200000, 12);
-  {
-    auto store = openStore(config());
-    ObjectStore::Claim claim = store->claim("http://example.com/fin");
-    ASSERT_TRUE(
-        claim.writer->begin(makeMeta("http://example.com/fin", body.size()), makeFreshness()));
-    ASSERT_TRUE(claim.writer->append(body));
-    claim.writer->finish();
-  }
-  auto store = openStore(config());
-  ObjectPtr o = findPlain(*store, "http://example.com/fin");
-  ASSERT_TRUE(o);
-  EXPECT_EQ(readWhole(*store, o), body);
-}
-
 }  // namespace
 }  // namespace tollgate::cache

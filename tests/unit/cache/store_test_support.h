@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/cache/object_file.h"
+#include "daemon/cache/object_index.h"
 #include "daemon/cache/object_store.h"
 #include "daemon/core/event_loop.h"
 
@@ -275,5 +277,47 @@ inline size_t filesIn(const std::string& dir) {
   }
   return n;
 }
+
+// The fixture of the store's specs on a real directory: a temporary cache dir, a loop thread
+// that outlives every store (stores are locals of the tests), and helpers around both.
+class StoreFixture : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kAll = UINT64_MAX;
+
+  StoreConfig config() const {
+    StoreConfig c;
+    c.dir = tmp_.cache();
+    c.diskThreads = 2;
+    return c;
+  }
+  static std::unique_ptr<ObjectStore> openStore(const StoreConfig& c) {
+    auto store = std::make_unique<ObjectStore>(c);
+    store->open();
+    return store;
+  }
+  std::string fileOf(uint64_t id) const { return tmp_.cache() + "/" + objectRelPath(id); }
+  std::string tmpDir() const { return tmp_.cache() + "/tmp"; }
+  std::string objectsDir() const { return tmp_.cache() + "/objects"; }
+  // The size of an object's file.
+  static uint64_t fileSize(const ObjectMeta& meta, size_t bodySize) {
+    ObjectMeta m = meta;
+    m.bodyLength = bodySize;
+    return kHeaderSize + bodySize + encodeMeta(m, makeFreshness()).size() + kTrailerSize;
+  }
+  // What the disk limit and StoreStats::diskBytes count for a file of `bytes`: whole blocks.
+  static uint64_t onDisk(uint64_t bytes) { return ObjectIndex::diskUsage(bytes); }
+  ObjectPtr findPlain(ObjectStore& store, const std::string& key) {
+    return store.find(key, request({}));
+  }
+  std::string readWhole(ObjectStore& store, const ObjectPtr& o, size_t chunk = 65536) {
+    auto reader = store.openBody(o, 0, kAll);
+    ReadAll all = readAll(lt_, *reader, chunk);
+    EXPECT_EQ(all.status, BodyReader::Status::End);
+    return all.bytes;
+  }
+
+  TempDir tmp_;    // destroyed last
+  LoopThread lt_;  // outlives every store, which are locals of the tests
+};
 
 }  // namespace tollgate::cache::testing
