@@ -1,5 +1,7 @@
 #include "daemon/cache/host_verifier.h"
 
+#include "daemon/net/sockets.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 
@@ -8,22 +10,6 @@
 namespace tollgate::cache {
 
 namespace {
-
-// The IPv4 address of a v4 or v4-mapped v6 sockaddr, in network order.
-bool asV4(const sockaddr_storage& s, in_addr& out) {
-  if (s.ss_family == AF_INET) {
-    out = reinterpret_cast<const sockaddr_in&>(s).sin_addr;
-    return true;
-  }
-  if (s.ss_family == AF_INET6) {
-    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(s).sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-      std::memcpy(&out, a6.s6_addr + 12, 4);
-      return true;
-    }
-  }
-  return false;
-}
 
 // A Host that is an IP literal ("10.0.0.1", "::1"; brackets already removed) as a sockaddr.
 bool parseLiteral(const std::string& host, sockaddr_storage& out) {
@@ -43,13 +29,11 @@ bool parseLiteral(const std::string& host, sockaddr_storage& out) {
 
 }  // namespace
 
-bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
-  in_addr x{}, y{};
-  bool av4 = asV4(a, x), bv4 = asV4(b, y);
-  if (av4 || bv4) return av4 && bv4 && x.s_addr == y.s_addr;
-  if (a.ss_family != AF_INET6 || b.ss_family != AF_INET6) return false;
-  return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
-                     &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr, 16) == 0;
+bool sameAddress(sockaddr_storage a, sockaddr_storage b) {
+  // The daemon's comparison, after taking v4-mapped v6 (what a dual-stack socket reports) to v4.
+  net::unmapV4(a);
+  net::unmapV4(b);
+  return net::sameAddress(a, b);
 }
 
 HostVerifier::HostVerifier() : HostVerifier(Options{}) {}

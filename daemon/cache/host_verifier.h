@@ -74,6 +74,6 @@ class HostVerifier {
 };
 
 // Same address (v4, v6, v4-mapped v6 compared as v4), ports ignored.
-bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b);
+bool sameAddress(sockaddr_storage a, sockaddr_storage b);
 
 }  // namespace tollgate::cache

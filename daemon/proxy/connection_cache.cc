@@ -95,6 +95,12 @@ bool regenerated(std::string_view name) {
   return false;
 }
 
+// "/path?query" of a normalised absolute URL (the request target a background fetch sends).
+std::string targetOf(const std::string& url) {
+  size_t path = url.find('/', url.find("://") + 3);
+  return path == std::string::npos ? "/" : url.substr(path);
+}
+
 std::string multipartBoundary(uint64_t id, int64_t now) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "tollgate-%016llx-%llx", static_cast<unsigned long long>(id),
@@ -133,10 +139,8 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
             std::string_view(d.reason) == "stale_while_revalidate" && x->method == "GET") {
           // RFC 5861: served stale now, revalidated in the background so the next is fresh.
           // (A client's max-stale only allows it stale: no origin contact for that.)
-          size_t path = x->url.find('/', x->url.find("://") + 3);
           BackgroundFetch::start(ctx_, destination_, x->key, x->url, record_.host,
-                                 path == std::string::npos ? "/" : x->url.substr(path),
-                                 ownedFields(head.headers), object);
+                                 targetOf(x->url), ownedFields(head.headers), object);
         }
         ctx_.counters.add(Counter::cache_hits);
         record_.cache = "hit";
@@ -193,9 +197,8 @@ bool Connection::cacheRequest(const inspect::RequestHead& head) {
   if (x->method == "HEAD" || rangeMiss) {
     ctx_.counters.add(Counter::cache_misses);
     if (rangeMiss && x->method == "GET" && hc.config().rangeMiss == config::RangeMiss::FetchWhole) {
-      size_t path = x->url.find('/', x->url.find("://") + 3);
-      BackgroundFetch::start(ctx_, destination_, x->key, x->url, record_.host,
-                             path == std::string::npos ? "/" : x->url.substr(path), x->requestFields);
+      BackgroundFetch::start(ctx_, destination_, x->key, x->url, record_.host, targetOf(x->url),
+                             x->requestFields);
     }
     cache_ = std::move(x);
     return false;
