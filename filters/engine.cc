@@ -34,7 +34,7 @@ std::string formatLocal(const std::tm& tm) {
 }  // namespace
 
 PolicyEngine::PolicyEngine(std::vector<LoadedList> lists, GroupTable groups,
-                           NeverBlock neverBlock, FilterSettings settings, Clock clock)
+                           DestinationSet neverBlock, FilterSettings settings, Clock clock)
     : lists_(std::move(lists)),
       groups_(std::move(groups)),
       neverBlock_(std::move(neverBlock)),

@@ -18,7 +18,7 @@
 
 #include "filters/groups.h"
 #include "filters/list.h"
-#include "filters/never_block.h"
+#include "filters/destination_set.h"
 #include "filters/policy.h"
 #include "filters/policy_spec.h"
 #include "filters/rules.h"
@@ -65,7 +65,7 @@ struct ListReport {
 class PolicyEngine final : public Policy {
  public:
   // Use buildPolicyEngine(); this only assembles already validated parts.
-  PolicyEngine(std::vector<LoadedList> lists, GroupTable groups, NeverBlock neverBlock,
+  PolicyEngine(std::vector<LoadedList> lists, GroupTable groups, DestinationSet neverBlock,
                FilterSettings settings, Clock clock);
 
   // Const, thread-safe, lock-free (glibc's localtime_r takes its tz lock briefly, and only
@@ -86,7 +86,7 @@ class PolicyEngine final : public Policy {
 
   std::vector<LoadedList> lists_;
   GroupTable groups_;
-  NeverBlock neverBlock_;
+  DestinationSet neverBlock_;
   FilterSettings settings_;
   Clock clock_;
 };

@@ -69,7 +69,7 @@ PolicyEnginePtr buildPolicyEngine(const PolicySpec& spec, Clock clock, const Lis
     throw FilterError(where(filter.configFile, filter.configLine) + ": [filter] tls_block: '" +
                       filter.tlsBlock + "' is not alert or reset");
   }
-  NeverBlock neverBlock = NeverBlock::parse(filter);
+  DestinationSet neverBlock = DestinationSet::parseNeverBlock(filter);
   // Schedules and groups first: they are cheap, and a typo there should not cost a long load.
   // Groups need the lists to resolve words, so they are checked for duplicates here and
   // parsed after loading.

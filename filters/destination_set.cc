@@ -1,4 +1,4 @@
-#include "filters/never_block.h"
+#include "filters/destination_set.h"
 
 #include <cctype>
 
@@ -31,10 +31,16 @@ bool validHost(std::string_view h) {
 
 }  // namespace
 
-NeverBlock NeverBlock::parse(const FilterSettings& settings) {
-  NeverBlock nb;
-  nb.origin_ = settings.configFile + ":" + std::to_string(settings.configLine);
-  std::string_view rest = settings.neverBlock;
+DestinationSet DestinationSet::parseNeverBlock(const FilterSettings& settings) {
+  return parse(settings.neverBlock, settings.configFile + ":" + std::to_string(settings.configLine),
+               "[filter] never_block");
+}
+
+DestinationSet DestinationSet::parse(std::string_view entries, std::string origin,
+                                     std::string_view label) {
+  DestinationSet nb;
+  nb.origin_ = std::move(origin);
+  std::string_view rest = entries;
   while (!rest.empty()) {
     size_t comma = rest.find(',');
     std::string_view item = trim(rest.substr(0, comma));
@@ -50,7 +56,7 @@ NeverBlock NeverBlock::parse(const FilterSettings& settings) {
         if (host.substr(0, 2) == "*.") host.erase(0, 2);
         // Something with a '/' or ':' was meant as an address; report the address error.
         if (item.find_first_of("/:") != std::string_view::npos || !validHost(host)) {
-          throw FilterError(nb.origin_ + ": [filter] never_block: '" + std::string(item) +
+          throw FilterError(nb.origin_ + ": " + std::string(label) + ": '" + std::string(item) +
                             "' is not a host name, IP address or CIDR");
         }
         nb.hosts_.push_back(std::move(host));
@@ -62,7 +68,7 @@ NeverBlock NeverBlock::parse(const FilterSettings& settings) {
   return nb;
 }
 
-const std::string* NeverBlock::match(std::string_view host,
+const std::string* DestinationSet::match(std::string_view host,
                                      const sockaddr_storage* destination) const {
   if (!host.empty()) {
     for (const std::string& h : hosts_) {
