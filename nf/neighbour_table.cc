@@ -377,6 +377,29 @@ size_t NeighbourTable::size() const {
   return n;
 }
 
+void NeighbourTable::forEach(
+    const std::function<void(const sockaddr_storage&, const MacAddress&)>& fn) const {
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  const uint32_t slot = enterReader();
+  if (const Snapshot* snap = slots_[slot].snapshot.get()) {
+    for (const auto& [key, value] : snap->entries) {
+      sockaddr_storage ss{};
+      if (std::memcmp(key.addr.data(), kMappedPrefix, 12) == 0) {
+        auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+        sin->sin_family = AF_INET;
+        std::memcpy(&sin->sin_addr, key.addr.data() + 12, 4);
+      } else {
+        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        sin6->sin6_family = AF_INET6;
+        std::memcpy(&sin6->sin6_addr, key.addr.data(), 16);
+        sin6->sin6_scope_id = key.scope;
+      }
+      fn(ss, value.mac);
+    }
+  }
+  leaveReader(slot);
+}
+
 NeighbourTable::Counters NeighbourTable::counters() const {
   Counters c;
 #define TOLLGATE_NEIGHBOUR_READ(name) c.name = name##_.load(std::memory_order_relaxed);

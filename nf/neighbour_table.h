@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -73,6 +74,12 @@ class NeighbourTable {
 
   // Entries in the current snapshot.
   size_t size() const;
+
+  // Calls fn(address, mac) for every entry of the current snapshot (IPv4 as AF_INET, IPv6
+  // with sin6_scope_id for link-local). For the control plane (the captive portal binds every
+  // address of a logged-in MAC once a second); it holds a reader slot while it runs, so fn
+  // must be quick and must not call back into the table.
+  void forEach(const std::function<void(const sockaddr_storage&, const MacAddress&)>& fn) const;
 
   Counters counters() const;
   // The last unexpected failure of the thread, empty if none.
