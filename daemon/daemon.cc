@@ -24,6 +24,11 @@ proxy::Enforcement buildEnforcement(const config::Config& config) {
   e.policy = buildPolicy(config);
   e.responses = proxy::BlockResponses::build(config.filter);
   e.storeIds = cache::StoreIdRules::build(config);
+  if (config.captive.enabled) {
+    e.captive = proxy::CaptiveRules::build(
+        config.captive.portalUrl, config.captive.walledGarden,
+        config.sourceName + ":" + std::to_string(config.captive.line));
+  }
   return e;
 }
 
@@ -42,6 +47,24 @@ std::vector<std::string> restartOnlyChanges(const config::Config& a, const confi
       x.rangeMiss != y.rangeMiss || x.heuristicMax != y.heuristicMax ||
       x.verifyHost != y.verifyHost) {
     out.push_back("cache.*");
+  }
+  // The portal's server, store and methods are built once; the walled garden and the DNS
+  // servers (rules and ruleset) follow a reload.
+  auto portalOf = [](const config::Config& c) {
+    auto p = c.captive;
+    p.walledGarden.clear();
+    p.dnsServers.clear();
+    p.line = 0;
+    return std::make_tuple(p.enabled, p.listen, p.httpsListen, p.certificate, p.key, p.portalUrl,
+                           p.apiUrl, p.venueInfoUrl, p.auth, p.sessionTimeout, p.idleTimeout,
+                           p.dataQuota, p.database, p.accounts, p.templates);
+  };
+  if (portalOf(a) != portalOf(b)) out.push_back("captive.* (all but walled_garden, dns_servers)");
+  const auto &r = a.radius, &q = b.radius;
+  if (r.servers != q.servers || r.secret != q.secret || r.accounting != q.accounting ||
+      r.nasIdentifier != q.nasIdentifier || r.timeout != q.timeout || r.tries != q.tries ||
+      r.requireMessageAuthenticator != q.requireMessageAuthenticator) {
+    out.push_back("radius.*");
   }
   return out;
 }
@@ -72,6 +95,13 @@ void Daemon::start() {
     return control::listsJson(enforcement_.policy, lastPolicyError_);
   });
   control_->on("cache", [this](const std::vector<std::string>& words) { return cacheCommand(words); });
+  auto noPortal = std::string("{\"ok\":false,\"error\":\"the captive portal is disabled ([captive] enabled = false)\"}");
+  control_->on("sessions", [this, noPortal](const std::vector<std::string>& words) {
+    return captive_ ? captive_->sessionsCommand(words) : noPortal;
+  });
+  control_->on("voucher", [this, noPortal](const std::vector<std::string>& words) {
+    return captive_ ? captive_->voucherCommand(words) : noPortal;
+  });
   control_->bindSocket();
   unsigned n = cfg.gateway.workers;
   for (unsigned i = 0; i < n; ++i) counters_.push_back(std::make_unique<CounterBlock>());
@@ -97,12 +127,25 @@ void Daemon::start() {
     workers_.back()->setCache(cache_.get());
     workers_.back()->openListeners();
   }
+  if (cfg.captive.enabled) {
+    // Sessions restored from the store reach the workers (posted) before they run.
+    captive_ = std::make_unique<CaptivePortal>(
+        config_, neighbours_.get(), cfg.gateway.manageNftables,
+        [this](captive::SessionSnapshotPtr sessions) {
+          for (auto& w : workers_) w->setCaptiveSessions(sessions);
+        });
+    for (auto& w : workers_) w->setCaptiveUsage(&captive_->usage());
+    captive_->start();
+  }
   // Listeners first, then the ruleset: the moment traffic is steered here, a socket takes it.
   if (cfg.gateway.manageNftables) {
     if (auto err = installInterception(cfg)) throw std::runtime_error("interception: " + *err);
     interceptionInstalled_ = true;
+    if (captive_)
+      if (auto err = captive_->rebuildSets()) throw std::runtime_error(*err);
   }
   for (auto& w : workers_) w->start();
+  if (captive_) captive_->startTicking();
   control_->start();
 
   diag::info("started: " + std::to_string(n) + " workers, listening on port " +
@@ -126,9 +169,16 @@ std::string Daemon::reload() {
     merged->control.socket = config_->control.socket;
     merged->log.queueSize = config_->log.queueSize;
     merged->cache = config_->cache;  // the store is opened once, at start
+    merged->captive = config_->captive;  // the portal is built once, at start ...
+    merged->captive.walledGarden = loaded->captive.walledGarden;  // ... but its garden follows
+    merged->captive.dnsServers = loaded->captive.dnsServers;
+    merged->radius = config_->radius;
     config::ConfigPtr next = merged;
     if (next->gateway.manageNftables) {
       if (auto err = installInterception(*next)) throw std::runtime_error("interception: " + *err);
+      // The ruleset load replaced the table, and with it the guests' set elements.
+      if (captive_)
+        if (auto err = captive_->rebuildSets()) diag::error("reload: " + *err);
     }
     auto enforcement = buildEnforcement(*next);
     diag::setLevel(next->log.level);
@@ -183,6 +233,7 @@ void Daemon::stop() {
     control_->stop();
     control_.reset();
   }
+  if (captive_) captive_->stop();  // no login may publish to workers being torn down
   for (auto& w : workers_) w->drain();
   for (auto& w : workers_) w->join();
   workers_.clear();
@@ -257,6 +308,7 @@ std::string Daemon::statusJson() const {
     out += ",\"cache_backlog_give_ups\":" + std::to_string(s.backlogGiveUps);
     out += ",\"cache_refused_busy\":" + std::to_string(s.refusedBusy);
   }
+  if (captive_) captive_->appendStatus(out);
   out += "}}";
   return out;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/cache/http_cache.h"
+#include "daemon/captive_portal.h"
 #include "daemon/config/config.h"
 #include "daemon/control/control_server.h"
 #include "daemon/core/counters.h"
@@ -53,6 +54,7 @@ class Daemon {
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<cache::HttpCache> cache_;  // [cache] enabled; outlives the workers
+  std::unique_ptr<CaptivePortal> captive_;   // [captive] enabled; stops before the workers
   bool interceptionInstalled_ = false;
   std::atomic<uint64_t> reloads_{0};
   proxy::Enforcement enforcement_;  // what the workers enforce now (explain, lists)

@@ -1,5 +1,6 @@
 #include "daemon/interception.h"
 
+#include "filters/address.h"
 #include "nf/nft_runner.h"
 #include "nf/policy_routing.h"
 
@@ -22,6 +23,22 @@ nf::RulesetSpec rulesetSpecFor(const config::Config& config) {
   spec.bypassDst = g.bypassDst;
   spec.bypassSrc = g.bypassSrc;
   spec.failClosed = g.failMode == config::FailMode::Closed;
+  if (config.captive.enabled) {
+    spec.captive.enabled = true;
+    spec.captive.dnsServers = config.captive.dnsServers;
+    // Garden host names are judged by the daemon (Host/SNI); only addresses go to nft.
+    std::string_view rest = config.captive.walledGarden;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string item(rest.substr(0, comma));
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      std::string why;
+      if (!item.empty() && filters::parseCidr(item, why)) spec.captive.gardenCidrs.push_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
   return spec;
 }
 

@@ -201,6 +201,49 @@ void writeExclusions(Writer& w, const RulesetSpec& spec, const std::string& sock
   w.rule("ip6 daddr @bypass_dst6 counter return", "bypass: IPv6 destinations never intercepted");
 }
 
+void writeCaptive(Writer& w, const RulesetSpec& spec) {
+  const SplitCidrs garden = splitByFamily(spec.captive.gardenCidrs);
+  const SplitCidrs dns = splitByFamily(spec.captive.dnsServers);
+  for (auto [name, type] : {std::pair{kCaptiveMacSet, "ether_addr"},
+                            std::pair{kCaptiveV4Set, "ipv4_addr . ether_addr"},
+                            std::pair{kCaptiveV6Set, "ipv6_addr . ether_addr"}}) {
+    w.line(std::string("\tset ") + name + " {");
+    w.line(std::string("\t\ttype ") + type);
+    w.line("\t\tflags timeout");
+    w.line("\t\tcounter");
+    w.line("\t}");
+    w.line("");
+  }
+  writeSet(w, "captive_garden4", "ipv4_addr", garden.v4);
+  writeSet(w, "captive_garden6", "ipv6_addr", garden.v6);
+  writeSet(w, "captive_dns4", "ipv4_addr", dns.v4);
+  writeSet(w, "captive_dns6", "ipv6_addr", dns.v6);
+  w.line("\tchain captive_forward {");
+  w.line("\t\ttype filter hook forward priority filter; policy accept;");
+  w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return",
+         "only guests on the LAN interfaces are held");
+  w.rule("ip saddr @bypass_src4 return", "bypass clients are never held");
+  w.rule("ip6 saddr @bypass_src6 return", "bypass clients are never held");
+  w.rule(std::string("ip saddr . ether saddr @") + kCaptiveV4Set + " accept",
+         "logged in: address bound to its MAC (per-element counter: bytes the proxy does not see)");
+  w.rule(std::string("ip6 saddr . ether saddr @") + kCaptiveV6Set + " accept",
+         "logged in: address bound to its MAC (per-element counter)");
+  w.rule(std::string("ether saddr @") + kCaptiveMacSet + " accept",
+         "logged in, from an address the daemon has not bound yet (new lease, privacy address)");
+  w.rule("udp dport { 67, 547 } accept", "DHCP relayed through the gateway");
+  w.rule("meta l4proto { tcp, udp } th dport 53 ip daddr @captive_dns4 accept",
+         "DNS to the configured resolvers");
+  w.rule("meta l4proto { tcp, udp } th dport 53 ip6 daddr @captive_dns6 accept",
+         "DNS to the configured resolvers");
+  w.rule("ip daddr @captive_garden4 accept", "walled garden addresses");
+  w.rule("ip6 daddr @captive_garden6 accept", "walled garden addresses");
+  w.rule("meta l4proto tcp counter reject with tcp reset",
+         "not logged in: TCP fails fast (OSes fall back to their HTTP probe)");
+  w.rule("counter drop", "not logged in: other traffic (QUIC, other UDP, ICMP) dropped");
+  w.line("\t}");
+  w.line("");
+}
+
 }  // namespace
 
 std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec) {
@@ -220,8 +263,12 @@ std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec) {
   // 0 is "unspecified" to the kernel; 253-255 are default, main and local.
   if (spec.routeTable == 0 || (spec.routeTable >= 253 && spec.routeTable <= 255))
     return "routeTable: " + std::to_string(spec.routeTable) + " is reserved by the kernel";
-  for (const auto* list : {&spec.bypassDst, &spec.bypassSrc}) {
-    const char* field = list == &spec.bypassDst ? "bypassDst" : "bypassSrc";
+  for (const auto* list : {&spec.bypassDst, &spec.bypassSrc, &spec.captive.gardenCidrs,
+                           &spec.captive.dnsServers}) {
+    const char* field = list == &spec.bypassDst   ? "bypassDst"
+                        : list == &spec.bypassSrc ? "bypassSrc"
+                        : list == &spec.captive.gardenCidrs ? "captive.gardenCidrs"
+                                                            : "captive.dnsServers";
     for (const auto& entry : *list) {
       std::string error;
       if (!parseCidr(entry, &error)) return std::string(field) + " \"" + entry + "\": " + error;
@@ -263,6 +310,7 @@ std::string renderNftRuleset(const RulesetSpec& spec) {
   writeSet(w, "bypass_dst6", "ipv6_addr", dst.v6);
   writeSet(w, "bypass_src4", "ipv4_addr", src.v4);
   writeSet(w, "bypass_src6", "ipv6_addr", src.v6);
+  if (spec.captive.enabled) writeCaptive(w, spec);
 
   // The daemon marks its upstream sockets with SO_MARK; conntrack remembers it so replies,
   // which carry no socket mark, are recognised in prerouting too.

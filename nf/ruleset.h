@@ -53,7 +53,25 @@ struct RulesetSpec {
   // down) instead of forwarding them untouched. Redirect mode always fails closed: the kernel
   // answers a redirected SYN with RST when nothing listens.
   bool failClosed = false;
+
+  // The captive portal's forward filter. Guests are recognised by the sets the daemon fills
+  // over netlink after every load (nf/captive_sets.h): captive_macs (ether_addr),
+  // captive_v4/_v6 (address . ether_addr), all with timeouts and per-element counters.
+  // Anyone else arriving on a LAN interface may forward only to DNS (dnsServers), to the walled
+  // garden's addresses and DHCP; other TCP is reset (browsers and OSes fail fast), other
+  // traffic dropped. Intercepted ports never get here: they go to the daemon, which redirects.
+  struct Captive {
+    bool enabled = false;
+    std::vector<std::string> gardenCidrs;  // addresses/CIDRs, v4 and v6 mixed
+    std::vector<std::string> dnsServers;   // addresses
+  };
+  Captive captive;
 };
+
+// The names of the captive sets in the rendered table.
+inline constexpr const char* kCaptiveMacSet = "captive_macs";
+inline constexpr const char* kCaptiveV4Set = "captive_v4";
+inline constexpr const char* kCaptiveV6Set = "captive_v6";
 
 // An error naming the offending field and value, or nullopt when renderNftRuleset will
 // produce text nft accepts. Checks interface names (nft quoting, IFNAMSIZ), ports, marks

@@ -18,12 +18,13 @@
 #include <sstream>
 #include <thread>
 
+#include "daemon/config/config_parsing.h"
 #include "default_config.h"
 #include "filters/address.h"
 
 namespace tollgate::config {
 
-namespace {
+namespace detail {
 
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -92,29 +93,30 @@ void checkCidr(const std::string& text) {
   if (!filters::parseCidr(text, why)) throw ConfigError(why);
 }
 
-template <typename E>
-E parseEnum(const std::string& text, std::initializer_list<std::pair<const char*, E>> choices) {
-  auto v = lower(text);
-  std::string names;
-  for (auto& [name, value] : choices) {
-    if (v == name) return value;
-    names += names.empty() ? name : std::string("|") + name;
-  }
-  throw ConfigError("'" + text + "' is not one of " + names);
+[[noreturn]] void failAt(const std::string& source, const std::map<std::string, int>& lines,
+                         std::initializer_list<const char*> keys, const std::string& why) {
+  for (auto* key : keys)
+    if (auto it = lines.find(key); it != lines.end())
+      throw ConfigError(source + ":" + std::to_string(it->second) + ": " + why);
+  throw ConfigError(source + ": " + why);
 }
 
-struct OptionSpec {
-  const char* section;
-  const char* key;
-  std::function<void(Config&, const std::string&)> apply;
-};
+}  // namespace detail
 
-uint32_t toU32(uint64_t v) { return static_cast<uint32_t>(v); }
+namespace {
+
+using namespace detail;
+
+
+std::vector<OptionSpec> withCaptive(std::vector<OptionSpec> table) {
+  for (auto& spec : captiveOptions()) table.push_back(std::move(spec));
+  return table;
+}
 
 const std::vector<OptionSpec>& optionTable() {
   using C = Config;
   using S = const std::string&;
-  static const std::vector<OptionSpec> table = {
+  static const std::vector<OptionSpec> table = withCaptive({
       {"gateway", "lan_interfaces", [](C& c, S v) { c.gateway.lanInterfaces = splitList(v); }},
       {"gateway", "http_ports", [](C& c, S v) { c.gateway.httpPorts = parsePorts(v); }},
       {"gateway", "tls_ports", [](C& c, S v) { c.gateway.tlsPorts = parsePorts(v); }},
@@ -242,7 +244,7 @@ const std::vector<OptionSpec>& optionTable() {
          if (v.empty() || v[0] != '/') throw ConfigError("socket must be an absolute path");
          c.control.socket = v;
        }},
-  };
+  });
   return table;
 }
 
@@ -266,10 +268,7 @@ bool validSectionName(const std::string& name) {
 // set it, so an error points at the line to change (or at the file when the default is at fault).
 void validate(Config& c, const std::string& source, const std::map<std::string, int>& lines) {
   auto failAt = [&](std::initializer_list<const char*> keys, const std::string& why) {
-    for (auto* key : keys)
-      if (auto it = lines.find(key); it != lines.end())
-        throw ConfigError(source + ":" + std::to_string(it->second) + ": " + why);
-    throw ConfigError(source + ": " + why);
+    detail::failAt(source, lines, keys, why);
   };
   if (c.gateway.workers == 0) c.gateway.workers = std::max(1u, std::thread::hardware_concurrency());
   std::set<uint16_t> seen;
@@ -296,6 +295,7 @@ void validate(Config& c, const std::string& source, const std::map<std::string, 
   if (c.limits.maxConnectionsPerClient > c.limits.maxConnections)
     failAt({"limits.max_connections_per_client", "limits.max_connections"},
            "max_connections_per_client exceeds max_connections");
+  validateCaptive(c, source, lines);
 }
 
 }  // namespace
@@ -379,6 +379,7 @@ ConfigPtr loadConfigText(const std::string& text, const std::string& sourceName)
         if (!sections.count(section)) throw ConfigError(where + "unknown section [" + section + "]");
         if (section == "filter" && setKeys) config->filter.line = lineNo;
         if (section == "cache" && setKeys) config->cache.line = lineNo;
+        if (section == "captive" && setKeys) config->captive.line = lineNo;
         continue;
       }
       auto eq = line.find('=');

@@ -79,6 +79,42 @@ struct CacheConfig {
   int line = 0;                                 // the [cache] header, for errors
 };
 
+enum class CaptiveAuth { ClickThrough, Voucher, Accounts, Radius };
+
+// [captive]: the captive portal. Unauthenticated clients reach DHCP, DNS, the portal and the
+// walled garden; their HTTP is redirected to portal_url, their TLS and other TCP reset.
+struct CaptiveConfig {
+  bool enabled = false;
+  std::vector<std::string> listen;       // "ADDR:PORT" of the portal's plain-HTTP server
+  std::vector<std::string> httpsListen;  // "ADDR:PORT" of its HTTPS server (RFC 8908 API)
+  std::string certificate;               // PEM, for https_listen
+  std::string key;
+  std::string portalUrl;     // where unauthenticated HTTP is sent (the user-portal-url)
+  std::string apiUrl;        // the RFC 8908 API URL for DHCP option 114; "" = derived
+  std::string venueInfoUrl;
+  std::vector<CaptiveAuth> auth{CaptiveAuth::ClickThrough};
+  Millis sessionTimeout{24 * 3600 * 1000};
+  Millis idleTimeout{0};      // 0: none
+  uint64_t dataQuota = 0;     // bytes up + down per session; 0: none
+  std::string walledGarden;   // host names and CIDRs, as written ("a.example, 192.0.2.0/24")
+  std::vector<std::string> dnsServers;  // resolvers guests may reach before login (forwarded)
+  std::string database = "/var/lib/tollgate/sessions.db";
+  std::string accounts;       // the accounts file for auth = accounts
+  std::string templates;      // a directory of operator templates; "" = built-in
+  int line = 0;               // the [captive] header, for errors
+};
+
+// [radius]: the RADIUS servers behind auth = radius.
+struct RadiusConfig {
+  std::vector<std::string> servers;  // "HOST[:AUTHPORT[:ACCTPORT]]", tried in order
+  std::string secret;
+  bool accounting = false;
+  std::string nasIdentifier = "tollgate";
+  Millis timeout{2000};
+  uint32_t tries = 3;
+  bool requireMessageAuthenticator = true;
+};
+
 struct ControlConfig {
   std::string socket;
 };
@@ -119,6 +155,8 @@ struct Config {
   ControlConfig control;
   FilterConfig filter;
   CacheConfig cache;
+  CaptiveConfig captive;
+  RadiusConfig radius;
   std::vector<NamedSection> sections;  // in file order
 };
 using ConfigPtr = std::shared_ptr<const Config>;

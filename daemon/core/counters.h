@@ -34,6 +34,10 @@ namespace tollgate {
   X(decisions_redirect)        /* a "redirect" rule sent the client elsewhere */              \
   X(safe_search_redirects)     /* a search URL answered with its safe-mode URL (302) */       \
   X(tls_block_alerts)          /* blocked TLS answered with an access_denied alert */          \
+  X(captive_logged_in)         /* requests/flows of logged-in guests (judged by the policy) */ \
+  X(captive_garden)            /* not logged in, bound for the walled garden or the portal */  \
+  X(captive_redirects)         /* not logged in, HTTP: 302 to the portal */                    \
+  X(captive_resets)            /* not logged in, TLS or other TCP: reset */                    \
   X(upstream_connect_ok)                                                                       \
   X(upstream_connect_fail)     /* refused / unreachable: 502 or reset */                      \
   X(upstream_connect_timeout)  /* 504 or reset */                                              \

@@ -229,6 +229,12 @@ void Connection::recordVerdict(filters::Verdict& verdict) {
 }
 
 void Connection::decideOpaque(const char* proto, std::string sni, const char* note, bool hasEch) {
+  if (enforcement_.captive) {
+    record_.proto = proto;
+    record_.sni = sni;
+    record_.host = sni;
+    if (!captiveAdmits(sni, false)) return;
+  }
   filters::PolicyRequest req;
   req.protocol = std::string_view(proto) == "tls" ? filters::Protocol::Tls : filters::Protocol::Tcp;
   req.client = &client_;
@@ -413,6 +419,7 @@ void Connection::logRecord(uint64_t unsentReply) {
 void Connection::close() {
   if (phase_ == Phase::Closed) return;
   logRecord();
+  captiveAccount();
   phase_ = Phase::Closed;
   cache_.reset();  // an unfinished store is abandoned, its joiners released
   for (Side* side : {&clientSide_, &upstreamSide_}) {

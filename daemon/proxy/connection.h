@@ -102,6 +102,14 @@ class Connection final : public Deletable {
   // if stale-if-error allows (RFC 5861). True when it does.
   bool cacheServeStaleOnError(const char* why);
 
+  // Captive portal (connection_captive.cc). captiveAdmits: true when the request or flow may go
+  // on to the policy; false when it was answered (302 to the portal) or reset.
+  bool captiveAdmits(std::string_view host, bool http);
+ public:
+  // The worker's sweep and close(): a logged-in guest's new bytes into ctx.usageBatch.
+  void captiveAccount();
+
+ private:
   void sendAndClose(std::string response);  // proxy-generated reply, then close
   void logRecord(uint64_t unsentReply = 0);  // unsentReply: proxy reply bytes still to send
   void close();
@@ -136,6 +144,9 @@ class Connection final : public Deletable {
   bool advanceAgain_ = false;
   log::DecisionRecord record_;
   bool recordOpen_ = false;
+  bool captiveGuest_ = false;  // judged logged in: its bytes count against its session
+  uint64_t captiveUp_ = 0;     // client bytes read / written already counted for the session
+  uint64_t captiveDown_ = 0;
   std::string closingReply_;
   size_t closingSent_ = 0;
 

@@ -205,6 +205,7 @@ bool Connection::httpReadRequestHead() {
   request_.parsedUpTo = 0;
   ctx_.counters.add(Counter::http_requests);
   httpStartRecord(head);
+  if (enforcement_.captive && !captiveAdmits(record_.host, true)) return false;
 
   filters::PolicyRequest req;
   req.protocol = filters::Protocol::Http;

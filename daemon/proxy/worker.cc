@@ -86,6 +86,12 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Worker::setCaptiveSessions(captive::SessionSnapshotPtr sessions) {
+  ctx_.loop.post([this, sessions = std::move(sessions)]() mutable {
+    ctx_.captiveSessions = std::move(sessions);
+  });
+}
+
 void Worker::reconfigure(config::ConfigPtr config, Enforcement enforcement) {
   ctx_.loop.post([this, config = std::move(config), enforcement = std::move(enforcement)]() mutable {
     ctx_.config = std::move(config);
@@ -167,6 +173,10 @@ void Worker::sweep() {
     auto* next = c->next;  // checkDeadline may close (unlink) c
     c->checkDeadline(now);
     c = next;
+  }
+  if (ctx_.captiveUsage) {
+    for (auto* c = ctx_.connections; c; c = c->next) c->captiveAccount();
+    ctx_.captiveUsage->merge(ctx_.usageBatch);
   }
   for (auto* f = ctx_.fetches; f;) {
     auto* next = f->next;

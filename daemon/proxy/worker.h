@@ -22,6 +22,11 @@ class Worker {
   void openListeners();
   // Before start(): the shared HTTP cache (null: none).
   void setCache(cache::HttpCache* cache) { ctx_.cache = cache; }
+  // Before start(): where logged-in guests' proxied bytes go ([captive] enabled).
+  void setCaptiveUsage(CaptiveUsage* usage) { ctx_.captiveUsage = usage; }
+  // Thread-safe: the captive portal's sessions after a login, logout or expiry; every
+  // connection's next request or flow is judged against it.
+  void setCaptiveSessions(captive::SessionSnapshotPtr sessions);
   void start();
   // Thread-safe: the worker adopts the new snapshots for connections accepted from now on.
   void reconfigure(config::ConfigPtr config, Enforcement enforcement);

@@ -13,6 +13,8 @@
 #include "daemon/log/decision_log.h"
 #include "daemon/net/pipe_pool.h"
 #include "daemon/proxy/block_responses.h"
+#include "daemon/proxy/captive_gate.h"
+#include "daemon/proxy/captive_usage.h"
 #include "daemon/proxy/client_limiter.h"
 #include "filters/policy.h"
 
@@ -31,6 +33,7 @@ struct Enforcement {
   filters::PolicyPtr policy;
   BlockResponsesPtr responses;
   cache::StoreIdRulesPtr storeIds;  // the cache's key rewriting ([storeid.NAME])
+  CaptiveRulesPtr captive;          // [captive] enabled: who must log in first; null: nobody
 };
 
 struct WorkerContext {
@@ -52,6 +55,11 @@ struct WorkerContext {
   bool draining = false;
   Connection* connections = nullptr;  // intrusive list of live connections (for sweeps, drain)
   BackgroundFetch* fetches = nullptr;  // cache fetches no client waits for (range_miss)
+  // The captive portal's logged-in guests, replaced on every login/logout (null: none yet),
+  // and where their proxied bytes go (null when [captive] is off).
+  captive::SessionSnapshotPtr captiveSessions;
+  CaptiveUsage* captiveUsage = nullptr;
+  CaptiveUsage::Map usageBatch;
   std::vector<int> lingering;  // drain: closed sockets whose send queue is still being delivered
 
   void log(log::DecisionRecord&& record) {

@@ -9,6 +9,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "captive/accounts.h"
 #include "daemon/config/config.h"
 #include "daemon/control/control_server.h"
 #include "daemon/interception.h"
@@ -29,6 +30,12 @@ void usage() {
       "  cache stats         objects, bytes, hit ratios by requests and by bytes\n"
       "  cache purge URL     drop the stored object(s) of URL (every Vary variant)\n"
       "  cache purge --host HOST   drop every object of HOST\n"
+      "  sessions list | show MAC | kick MAC | extend MAC DURATION\n"
+      "            captive-portal sessions: list them, one in full, end one, add time\n"
+      "  voucher create --count N --duration 24h [--data 2G] [--devices 1]\n"
+      "            print a roll of new voucher codes;  voucher list: every voucher\n"
+      "  account hash USER   read a password on standard input, print the accounts-file line\n"
+      "            (no daemon needed)\n"
       "  nft       print the nftables ruleset the config installs (no daemon needed)\n"
       "  -c CONFIG the daemon's config file (default /etc/tollgate/tollgate.conf if it exists)\n"
       "  -s SOCKET the control socket path");
@@ -64,6 +71,20 @@ int main(int argc, char** argv) {
   if (words.empty()) {
     usage();
     return 2;
+  }
+  if (words[0] == "account") {
+    if (words.size() != 3 || words[1] != "hash") {
+      std::cerr << "usage: tollgatectl account hash USER  (password on standard input)\n";
+      return 2;
+    }
+    std::string password;
+    std::getline(std::cin, password);
+    if (password.empty()) {
+      std::cerr << "tollgatectl: empty password\n";
+      return 1;
+    }
+    std::cout << words[2] << ":" << tollgate::captive::Accounts::makeHash(password) << "\n";
+    return 0;
   }
   try {
     tollgate::config::ConfigPtr config;
