@@ -130,10 +130,12 @@ void CaptivePortal::start() {
     std::filesystem::create_directories(dir, ec);
     if (ec) throw std::runtime_error("[captive] database: cannot create " + dir.string() + ": " + ec.message());
   }
+  const auto t0 = std::chrono::steady_clock::now();
   db_ = std::make_shared<captive::Database>(c.database);
   if (db_->journalMode() != "wal")
     diag::warning("captive: " + c.database + " is not in WAL mode (" + db_->journalMode() + "): logins will be slower");
   store_ = std::make_unique<captive::SessionStore>(db_);
+  restoreMs_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   vouchers_ = std::make_unique<captive::Vouchers>(db_);
   if (uses(c, config::CaptiveAuth::Accounts)) accounts_ = captive::Accounts::load(c.accounts);
   if (uses(c, config::CaptiveAuth::Radius) || r.accounting) {
@@ -179,7 +181,8 @@ void CaptivePortal::start() {
   server_->start();
   publish();
   diag::info("captive portal: " + std::to_string(store_->size()) + " session(s) restored from " +
-             c.database + "; portal " + c.portalUrl + ", RFC 8908 API " + logic_->apiUrl());
+             c.database + " in " + std::to_string(static_cast<int>(restoreMs_)) + " ms; portal " +
+             c.portalUrl + ", RFC 8908 API " + logic_->apiUrl());
 }
 
 void CaptivePortal::startTicking() {
@@ -323,11 +326,15 @@ std::optional<std::string> CaptivePortal::rebuildSets() {
   }
   std::lock_guard lock(setsMutex_);
   nftCounted_.clear();  // the sets are new: their counters start from zero
+  const auto t0 = std::chrono::steady_clock::now();
   if (auto err = sets_->commit(batch)) {
     ++setsFailures_;
     lastSetsError_ = *err;
     return "captive sets: " + *err;
   }
+  rebuildMs_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  diag::info("captive: nft sets refilled with " + std::to_string(batch.size()) + " change(s) in " +
+             std::to_string(static_cast<int>(rebuildMs_)) + " ms");
   return std::nullopt;
 }
 
@@ -481,6 +488,7 @@ std::string CaptivePortal::voucherCommand(const std::vector<std::string>& words)
 void CaptivePortal::appendStatus(std::string& out) const {
   if (!store_) return;
   out += ",\"captive_sessions\":" + std::to_string(store_->size());
+  out += ",\"captive_restore_ms\":" + std::to_string(static_cast<int64_t>(restoreMs_));
   auto sc = store_->counters();
 #define TOLLGATE_APPEND(name) out += ",\"captive_" #name "\":" + std::to_string(sc.name);
   TOLLGATE_SESSION_COUNTERS(TOLLGATE_APPEND)
@@ -493,6 +501,7 @@ void CaptivePortal::appendStatus(std::string& out) const {
   }
   std::lock_guard lock(setsMutex_);
   out += ",\"captive_nft_failures\":" + std::to_string(setsFailures_);
+  out += ",\"captive_sets_rebuild_ms\":" + std::to_string(static_cast<int64_t>(rebuildMs_));
   if (sets_) {
     auto nc = sets_->counters();
     out += ",\"captive_nft_commits\":" + std::to_string(nc.commits);

@@ -114,6 +114,8 @@ class CaptivePortal {
   // nft per-element byte counts already added to sessions, by "mac" or "address/mac".
   std::map<std::string, uint64_t> nftCounted_;
   uint64_t lastPublished_ = 0;  // snapshot version
+  double restoreMs_ = 0;        // opening the database and loading every session, at start
+  double rebuildMs_ = 0;        // the last refill of the nft sets
   std::mutex publishMutex_;
 
   std::mutex tickMutex_;
