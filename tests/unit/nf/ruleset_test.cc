@@ -359,3 +359,50 @@ TEST(RulesetValidationTest, RejectsMalformedBypassEntries) {
 
 }  // namespace
 }  // namespace tollgate::nf
+
+namespace tollgate::nf {
+namespace {
+
+TEST(RulesetCaptiveTest, NoCaptiveChainUnlessEnabled) {
+  EXPECT_FALSE(has(renderNftRuleset(baseSpec()), "captive"));
+}
+
+TEST(RulesetCaptiveTest, GuestsAreHeldInTheForwardChainInOrder) {
+  RulesetSpec s = baseSpec();
+  s.captive.enabled = true;
+  s.captive.gardenCidrs = {"192.0.2.0/24", "2001:db8::/32"};
+  s.captive.dnsServers = {"10.0.0.53"};
+  std::string t = renderNftRuleset(s);
+  EXPECT_TRUE(has(t, "\tset captive_v4 {\n\t\ttype ipv4_addr . ether_addr\n\t\tflags timeout\n\t\tcounter\n\t}"));
+  EXPECT_TRUE(has(t, "\tset captive_macs {\n\t\ttype ether_addr\n"));
+  EXPECT_TRUE(has(t, "elements = { 192.0.2.0/24 }"));
+  EXPECT_TRUE(has(t, "elements = { 2001:db8::/32 }"));
+  EXPECT_TRUE(has(t, "type filter hook forward priority filter; policy accept;"));
+  // Order decides: LAN only, bypass, logged in (address-bound first, for the per-address
+  // counters), DHCP, DNS, garden, then reset TCP and drop the rest.
+  size_t lan = at(t, "iifname != { \"lan0\" } return comment \"only guests");
+  size_t v4 = at(t, "ip saddr . ether saddr @captive_v4 accept");
+  size_t mac = at(t, "ether saddr @captive_macs accept");
+  size_t dns = at(t, "th dport 53 ip daddr @captive_dns4 accept");
+  size_t garden = at(t, "ip daddr @captive_garden4 accept");
+  size_t reset = at(t, "meta l4proto tcp counter reject with tcp reset");
+  size_t drop = at(t, "counter drop");
+  EXPECT_LT(lan, v4);
+  EXPECT_LT(v4, mac);
+  EXPECT_LT(mac, dns);
+  EXPECT_LT(dns, garden);
+  EXPECT_LT(garden, reset);
+  EXPECT_LT(reset, drop);
+}
+
+TEST(RulesetCaptiveTest, BadGardenEntryIsNamed) {
+  RulesetSpec s = baseSpec();
+  s.captive.enabled = true;
+  s.captive.gardenCidrs = {"10.1.2.3/8"};
+  auto err = validateRulesetSpec(s);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->rfind("captive.gardenCidrs \"10.1.2.3/8\": host bits set", 0), 0u) << *err;
+}
+
+}  // namespace
+}  // namespace tollgate::nf
