@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
   libre2-dev libpoco-dev libmnl-dev libnftnl-dev libnetfilter-queue-dev libtins-dev libssl-dev \
   libgtest-dev libgmock-dev libcap-dev \
   nftables iptables iproute2 procps psmisc curl openssl ca-certificates python3 socat netcat-openbsd \
-  nginx-light wrk squid haproxy systemd freeradius chromium python3-websocket
+  nginx-light wrk squid haproxy systemd freeradius chromium python3-websocket dnsmasq-base
 
 .PHONY: all deps build test unit fuzz-smoke fuzz scenarios demo bench install clean
 
