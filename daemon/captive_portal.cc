@@ -352,17 +352,23 @@ void CaptivePortal::tick() {
         for (auto& e : elements) {
           std::string mac = captive::formatMac(e.mac);
           std::string key = mac;
+          std::string address;
           if (e.address) {
             char text[INET6_ADDRSTRLEN] = "";
             inet_ntop(e.address->family, e.address->bytes.data(), text, sizeof text);
-            key = std::string(text) + "/" + mac;
+            address = text;
+            key = (e.download ? "down/" : "") + address + "/" + mac;
           }
           uint64_t& counted = nftCounted_[key];
           // A smaller count is a new element (re-added after a logout and login): all new.
           uint64_t delta = e.bytes >= counted ? e.bytes - counted : e.bytes;
           counted = e.bytes;
-          // Forward-chain counters see the guest's own packets: its upload.
-          if (delta) store_->touch(mac, t, delta, 0);
+          if (delta == 0) continue;
+          if (!e.download) {
+            store_->touch(mac, t, delta, 0);  // the guest's own packets: upload
+          } else if (auto owner = store_->findByAddress(address)) {
+            store_->touch(owner->mac, t, 0, delta);
+          }
         }
       }
     }

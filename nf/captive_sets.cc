@@ -24,9 +24,12 @@ using SetId = CaptiveSets::Batch::SetId;
 
 using SetPtr = std::unique_ptr<nftnl_set, decltype(&nftnl_set_free)>;
 
-constexpr const char* kSetNames[] = {"captive_macs", "captive_v4", "captive_v6"};
-constexpr uint8_t kKeyLengths[] = {6, 12, 24};
-constexpr SetId kAllSets[] = {SetId::Macs, SetId::V4, SetId::V6};
+constexpr const char* kSetNames[] = {"captive_macs", "captive_v4", "captive_v6",
+                                     "captive_down4", "captive_down6"};
+constexpr uint8_t kKeyLengths[] = {6, 12, 24, 4, 16};
+constexpr SetId kAllSets[] = {SetId::Macs, SetId::V4, SetId::V6, SetId::Down4, SetId::Down6};
+
+bool isDownload(SetId set) { return set == SetId::Down4 || set == SetId::Down6; }
 
 // Elements per message. The largest, an ipv6 . ether add with timeout and expiration, is
 // about 60 bytes, so a message stays near 30 KB: inside NftBatch::kMaxMessageBytes and the
@@ -56,9 +59,10 @@ std::string formatKey(SetId set, const uint8_t* key) {
     return NeighbourTable::formatMac(mac);
   }
   HostAddress address;
-  address.family = set == SetId::V4 ? AF_INET : AF_INET6;
-  const size_t addressLength = set == SetId::V4 ? 4 : 16;
+  address.family = set == SetId::V4 || set == SetId::Down4 ? AF_INET : AF_INET6;
+  const size_t addressLength = address.family == AF_INET ? 4 : 16;
   std::memcpy(address.bytes.data(), key, addressLength);
+  if (isDownload(set)) return CaptiveSets::formatAddress(address);
   std::memcpy(mac.data(), key + addressLength, 6);
   return CaptiveSets::formatAddress(address) + " . " + NeighbourTable::formatMac(mac);
 }
@@ -138,10 +142,11 @@ int readElement(nftnl_set_elem* e, void* data) {
     std::memcpy(element.mac.data(), key, 6);
   } else {
     HostAddress address;
-    address.family = context->set == SetId::V4 ? AF_INET : AF_INET6;
-    const size_t addressLength = context->set == SetId::V4 ? 4 : 16;
+    address.family = context->set == SetId::V4 || context->set == SetId::Down4 ? AF_INET : AF_INET6;
+    const size_t addressLength = address.family == AF_INET ? 4 : 16;
     std::memcpy(address.bytes.data(), key, addressLength);
-    std::memcpy(element.mac.data(), key + addressLength, 6);
+    if (isDownload(context->set)) element.download = true;
+    else std::memcpy(element.mac.data(), key + addressLength, 6);
     element.address = address;
   }
   nftnl_set_elem_expr_foreach(e, readCounterExpression, &element);
@@ -196,6 +201,12 @@ void CaptiveSets::Batch::addAddressChange(Kind kind, const HostAddress& address,
   std::memcpy(c.key.data(), address.bytes.data(), addressLength);
   std::memcpy(c.key.data() + addressLength, mac.data(), 6);  // the 2 padding bytes stay zero
   changes_.push_back(c);
+  // The same address in the download set, keyed by address alone: traffic to a guest
+  // leaves on the LAN before the link layer knows its MAC.
+  const SetId down = v4 ? SetId::Down4 : SetId::Down6;
+  Change d{kind, down, kKeyLengths[static_cast<int>(down)], {}, toMilliseconds(timeout)};
+  std::memcpy(d.key.data(), address.bytes.data(), addressLength);
+  changes_.push_back(d);
 }
 
 void CaptiveSets::Batch::flushAll() {

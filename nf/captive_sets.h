@@ -79,14 +79,15 @@ class CaptiveSets {
     // Removes the element; one that is not there is not an error.
     void revokeMac(const MacAddress& mac);
     void revokeAddress(const HostAddress& address, const MacAddress& mac);
-    // Empties the three sets, counters gone with their elements: for a full rebuild, with
+    // Empties the five sets, counters gone with their elements: for a full rebuild, with
     // the new elements added after it in the same batch so no guest is locked out meanwhile.
     void flushAll();
     size_t size() const { return changes_.size(); }  // a flushAll() counts one per set
 
-    // What a change does and to which set (captive_macs, captive_v4, captive_v6).
+    // What a change does and to which set (captive_macs, captive_v4, captive_v6, and the
+    // download-direction captive_down4/_down6 that allowAddress/revokeAddress keep in step).
     enum class Kind : uint8_t { Add, Remove, Flush };
-    enum class SetId : uint8_t { Macs, V4, V6 };
+    enum class SetId : uint8_t { Macs, V4, V6, Down4, Down6 };
 
    private:
     friend class CaptiveSets;
@@ -106,10 +107,12 @@ class CaptiveSets {
     std::string invalid_;  // the first invalid argument, reported by commit()
   };
 
-  // Per-element counters. address is empty for captive_macs elements.
+  // Per-element counters. address is empty for captive_macs elements; download elements
+  // (captive_down4/_down6: traffic to the guest) have an address and no MAC.
   struct ElementCounters {
     MacAddress mac{};
     std::optional<HostAddress> address;
+    bool download = false;
     uint64_t bytes = 0;
     uint64_t packets = 0;
   };

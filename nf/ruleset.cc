@@ -214,12 +214,26 @@ void writeCaptive(Writer& w, const RulesetSpec& spec) {
     w.line("\t}");
     w.line("");
   }
+  for (auto [name, type] : {std::pair{"captive_down4", "ipv4_addr"}, std::pair{"captive_down6", "ipv6_addr"}}) {
+    w.line(std::string("\tset ") + name + " {");
+    w.line(std::string("\t\ttype ") + type);
+    w.line("\t\tflags timeout");
+    w.line("\t\tcounter");
+    w.line("\t}");
+    w.line("");
+  }
   writeSet(w, "captive_garden4", "ipv4_addr", garden.v4);
   writeSet(w, "captive_garden6", "ipv6_addr", garden.v6);
   writeSet(w, "captive_dns4", "ipv4_addr", dns.v4);
   writeSet(w, "captive_dns6", "ipv6_addr", dns.v6);
   w.line("\tchain captive_forward {");
   w.line("\t\ttype filter hook forward priority filter; policy accept;");
+  // Counting only (no verdict): the per-element counters are the download side of a guest's
+  // data quota for traffic the proxy does not relay.
+  w.rule("oifname " + interfaceSet(spec.lanInterfaces) + " ip daddr @captive_down4",
+         "bytes to logged-in guests (per-element counter)");
+  w.rule("oifname " + interfaceSet(spec.lanInterfaces) + " ip6 daddr @captive_down6",
+         "bytes to logged-in guests (per-element counter)");
   w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return",
          "only guests on the LAN interfaces are held");
   w.rule("ip saddr @bypass_src4 return", "bypass clients are never held");

@@ -42,3 +42,20 @@ probe() {
   lab_exec "$1" curl -sS -m 5 -o "$OUT/probe.body" -w '%{http_code} %{redirect_url}' "$2" 2>/dev/null ||
     echo "000 curl-failed"
 }
+
+# ---- helpers of the captive_* scenarios ----------------------------------------------------------
+# mac_of NS: the MAC of NS's LAN interface
+mac_of() { lab_exec "$1" cat /sys/class/net/c0/address; }
+# session_listed MAC / session_gone MAC: whether `sessions list` has MAC (the output is read whole:
+# `grep -q` in a pipe could stop the writer early, which pipefail turns into a failure)
+session_listed() { local l; l=$(tgctl sessions list) && grep -q "^$1 " <<<"$l"; }
+session_gone() { ! session_listed "$1"; }
+# session_field MAC FIELD: FIELD of `tollgatectl --json sessions show MAC` (seconds_left,
+# bytes_down, method, user, expires...)
+session_field() {
+  tgctl --json sessions show "$1" |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["session"][sys.argv[1]])' "$2"
+}
+# login_message: the alert of the last portal_login answer ($OUT/login.html), e.g. "Wrong user
+# name or password."
+login_message() { grep -o '<p class="message"[^>]*>[^<]*' "$OUT/login.html" | sed 's/.*>//'; }

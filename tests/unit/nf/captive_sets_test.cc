@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sched.h>
@@ -35,6 +37,8 @@ constexpr const char* kSetsRuleset = R"(table inet tollgate {
   set captive_macs { type ether_addr; flags timeout; counter; }
   set captive_v4 { type ipv4_addr . ether_addr; flags timeout; counter; }
   set captive_v6 { type ipv6_addr . ether_addr; flags timeout; counter; }
+  set captive_down4 { type ipv4_addr; flags timeout; counter; }
+  set captive_down6 { type ipv6_addr; flags timeout; counter; }
 }
 )";
 
@@ -183,7 +187,7 @@ TEST_F(CaptiveSetsTest, LoginAddsMacAndBothAddressesInOneCommit) {
   login.allowMac(mac(1), 1h);
   login.allowAddress(address("10.0.0.1"), mac(1), 1h);
   login.allowAddress(address("2001:db8::1"), mac(1), 2h);
-  EXPECT_EQ(login.size(), 3u);
+  EXPECT_EQ(login.size(), 5u);  // each address also goes into its download set
   const auto start = Clock::now();
   ASSERT_EQ(sets.commit(login), std::nullopt);
   std::cout << "[ timing ] login commit on empty sets: " << millisecondsSince(start) << " ms\n";
@@ -203,7 +207,7 @@ TEST_F(CaptiveSetsTest, LoginAddsMacAndBothAddressesInOneCommit) {
       << listSet("captive_v6");
   const CaptiveSets::Counters c = sets.counters();
   EXPECT_EQ(c.commits, 1u);
-  EXPECT_EQ(c.elementsAdded, 3u);
+  EXPECT_EQ(c.elementsAdded, 5u);
   EXPECT_EQ(c.commitFailures, 0u);
 }
 
@@ -260,7 +264,7 @@ void expectRevokeRemovesPresentAndIgnoresAbsent(CaptiveSets& sets) {
   const std::string macs = listSet("captive_macs");
   EXPECT_EQ(macs.find("02:00:00:00:00:01"), std::string::npos) << macs;
   EXPECT_NE(macs.find("02:00:00:00:00:02"), std::string::npos) << macs;
-  EXPECT_EQ(sets.counters().elementsRemoved, 6u);
+  EXPECT_EQ(sets.counters().elementsRemoved, 10u);
 }
 
 TEST_F(CaptiveSetsTest, RevokeRemovesPresentAndIgnoresAbsentElements) {
@@ -304,7 +308,7 @@ TEST_F(CaptiveSetsTest, FlushAllEmptiesEverySetBeforeARebuild) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].mac, mac(2));
   EXPECT_EQ(all[0].address, std::nullopt);
-  EXPECT_EQ(sets.counters().setFlushes, 3u);
+  EXPECT_EQ(sets.counters().setFlushes, 5u);
 }
 
 TEST_F(CaptiveSetsTest, TenThousandClientRebuildIsOneTransaction) {
@@ -332,7 +336,7 @@ TEST_F(CaptiveSetsTest, TenThousandClientRebuildIsOneTransaction) {
   ASSERT_EQ(sets.readCounters(&all), std::nullopt);
   std::cout << "[ timing ] readCounters of " << all.size()
             << " elements: " << millisecondsSince(start) << " ms\n";
-  EXPECT_EQ(all.size(), 3 * kClients);
+  EXPECT_EQ(all.size(), 5 * kClients);
   int status = -1;
   shell(std::string(kNftPath) +
             " get element inet tollgate captive_v4 '{ 10.1.39.15 . 02:00:00:00:27:0f }'",
@@ -345,7 +349,7 @@ TEST_F(CaptiveSetsTest, TenThousandClientRebuildIsOneTransaction) {
   login.allowAddress(guestV6(kClients), mac(kClients), 1h);
   start = Clock::now();
   ASSERT_EQ(sets.commit(login), std::nullopt);
-  std::cout << "[ timing ] login commit with " << 3 * kClients
+  std::cout << "[ timing ] login commit with " << 5 * kClients
             << " elements present: " << millisecondsSince(start) << " ms\n";
   CaptiveSets::Batch logout;
   logout.revokeMac(mac(7));
@@ -353,10 +357,10 @@ TEST_F(CaptiveSetsTest, TenThousandClientRebuildIsOneTransaction) {
   logout.revokeAddress(guestV6(7), mac(7));
   start = Clock::now();
   ASSERT_EQ(sets.commit(logout), std::nullopt);
-  std::cout << "[ timing ] logout commit with " << 3 * kClients + 3
+  std::cout << "[ timing ] logout commit with " << 5 * kClients + 5
             << " elements present: " << millisecondsSince(start) << " ms\n";
   ASSERT_EQ(sets.readCounters(&all), std::nullopt);
-  EXPECT_EQ(all.size(), 3 * kClients);
+  EXPECT_EQ(all.size(), 5 * kClients);
 }
 
 TEST_F(CaptiveSetsTest, ReadCountersReturnsEveryElement) {
@@ -370,7 +374,8 @@ TEST_F(CaptiveSetsTest, ReadCountersReturnsEveryElement) {
   ASSERT_EQ(sets.commit(batch), std::nullopt);
   std::vector<CaptiveSets::ElementCounters> all;
   ASSERT_EQ(sets.readCounters(&all), std::nullopt);
-  EXPECT_EQ(all.size(), 5u);
+  EXPECT_EQ(all.size(), 8u);  // 2 MACs, 3 address . MAC, 3 download addresses
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const auto& e) { return e.download; }), 3);
   EXPECT_NE(findElement(all, mac(1), std::nullopt), nullptr);
   EXPECT_NE(findElement(all, mac(2), std::nullopt), nullptr);
   EXPECT_NE(findElement(all, mac(1), address("10.0.0.1")), nullptr);
@@ -508,7 +513,7 @@ TEST_F(CaptiveSetsTest, MissingTableIsNamedAndTheSocketStaysUsable) {
   ASSERT_EQ(nftLoad(renamed), "");
   EXPECT_EQ(sets.commit(login), std::nullopt);  // the same socket, after two refusals
   ASSERT_EQ(sets.readCounters(&all), std::nullopt);
-  EXPECT_EQ(all.size(), 2u);
+  EXPECT_EQ(all.size(), 3u);  // the MAC, its address . MAC and the download address
   const CaptiveSets::Counters c = sets.counters();
   EXPECT_EQ(c.commits, 1u);
   EXPECT_EQ(c.commitFailures, 1u);
