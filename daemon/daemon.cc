@@ -45,7 +45,8 @@ std::vector<std::string> restartOnlyChanges(const config::Config& a, const confi
   if (x.enabled != y.enabled || x.dir != y.dir || x.size != y.size || x.memory != y.memory ||
       x.memoryObjectMax != y.memoryObjectMax || x.maxObjectSize != y.maxObjectSize ||
       x.rangeMiss != y.rangeMiss || x.heuristicMax != y.heuristicMax ||
-      x.verifyHost != y.verifyHost) {
+      x.verifyHost != y.verifyHost || x.admission != y.admission ||
+      x.admissionMaxSize != y.admissionMaxSize) {
     out.push_back("cache.*");
   }
   // The portal's server, store and methods are built once; the walled garden and the DNS

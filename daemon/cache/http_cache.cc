@@ -47,6 +47,11 @@ StoreAttempt HttpCache::prepareStore(const StoreRequest& r, const inspect::Respo
     a.refused = "too_large";
   } else if (!(variant = varyKey(head.headers, requestFields))) {
     a.refused = "vary";
+  } else if (!r.admitted && config_.admission == config::Admission::SecondRequest &&
+             (head.framing == inspect::BodyFraming::Chunked ||
+              head.contentLength <= config_.admissionMaxSize) &&
+             !admission_.seenBefore(r.key)) {
+    a.refused = "first_request";  // stored when asked for again (admission.h)
   } else if (config_.verifyHost) {
     switch (verifier_.check(r.host, *r.destination)) {
       case HostVerifier::Answer::Match: break;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "daemon/cache/freshness.h"
+#include "daemon/cache/admission.h"
 #include "daemon/cache/host_verifier.h"
 #include "daemon/cache/object_store.h"
 #include "daemon/config/config.h"
@@ -26,10 +27,13 @@ struct StoreRequest {
   const StoredFields* fields = nullptr;  // the request's fields
   int64_t requestTime = 0;
   const sockaddr_storage* destination = nullptr;  // the original destination
+  // A fetch made to store (range_miss = fetch_whole, a background revalidation): a client
+  // asked for this URL already, so second-request admission does not apply.
+  bool admitted = false;
 };
 
 // The outcome of asking to store a response: refused (a counter/log name: mayStore's reasons,
-// "framing", "too_large", "vary", "host_mismatch") or the metadata to begin an ObjectWriter
+// "framing", "too_large", "vary", "first_request", "host_mismatch") or the metadata to begin an ObjectWriter
 // with.
 struct StoreAttempt {
   const char* refused = nullptr;
@@ -79,6 +83,7 @@ class HttpCache {
   ObjectStore store_;
   HostVerifier verifier_;
   StoreRules rules_;
+  AdmissionFilter admission_;  // [cache] admission = second_request
   mutable std::mutex uncacheableMutex_;
   std::unordered_map<std::string, int64_t> uncacheableUntil_;
 };

@@ -273,7 +273,7 @@ void WriterImpl::drain() {
     if (ended) {
       if (endedFd >= 0) {
         ::close(endedFd);
-        ::unlink(core_->tmpPath(id_).c_str());
+        if (!anonymous_) ::unlink(core_->tmpPath(id_).c_str());
       }
       return;
     }
@@ -316,8 +316,14 @@ void WriterImpl::drain() {
 }
 
 bool WriterImpl::openTmp() {
-  std::string path = core_->tmpPath(id_);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // One directory operation per stored object instead of three: at 1 KB objects the file
+  // system's metadata work, not the bytes, is what a miss costs the machine.
+  int fd = ::open(core_->path("tmp").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  anonymous_ = fd >= 0;
+  if (fd < 0) {
+    std::string path = core_->tmpPath(id_);
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  }
   if (fd < 0) {
     fail("open", errno);
     return false;
@@ -345,17 +351,26 @@ void WriterImpl::complete() {
   // more than the few objects such a crash loses.
   std::string tmp = core_->tmpPath(id_);
   std::string path = core_->objectPath(id_);
-  int renamed = ::rename(tmp.c_str(), path.c_str());
+  // linkat through /proc rather than AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  auto publishName = [&] {
+    if (!anonymous_) return ::rename(tmp.c_str(), path.c_str());
+    int r = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+    if (r != 0 && errno == EEXIST) {  // a leftover of an earlier run under this id: replace it
+      ::unlink(path.c_str());
+      r = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+    }
+    return r;
+  };
+  int renamed = publishName();
   if (renamed != 0 && errno == ENOENT) {
     // The first object of its objects/XX directory (made on demand: 256 mkdirs at open() cost
     // a quarter second on a slow disk for directories that may never be used).
     std::string sub = path.substr(0, path.rfind('/'));
-    if (::mkdir(sub.c_str(), 0700) == 0 || errno == EEXIST) {
-      renamed = ::rename(tmp.c_str(), path.c_str());
-    }
+    if (::mkdir(sub.c_str(), 0700) == 0 || errno == EEXIST) renamed = publishName();
   }
   if (renamed != 0) {
-    fail("rename", errno);
+    fail(anonymous_ ? "linkat" : "rename", errno);
     return;
   }
   std::shared_ptr<const std::string> body;
@@ -403,7 +418,7 @@ void WriterImpl::fail(const char* call, int err) {
   }
   if (fd >= 0) ::close(fd);
   std::string path = core_->tmpPath(id_);
-  ::unlink(path.c_str());
+  if (!anonymous_) ::unlink(path.c_str());
   if (!ended) return;  // abandoned meanwhile: that end was counted already
   core_->writeFailed(call, path, err, reserved);
   settle(StoreCore::WriterEnd::Failed, reserved, wake);

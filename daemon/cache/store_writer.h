@@ -103,6 +103,10 @@ class WriterImpl final : public ObjectWriter, public std::enable_shared_from_thi
   uint64_t appended_ = 0;
   uint64_t written_ = 0;  // in the file, readable with pread
   int fd_ = -1;           // the tmp file; set and closed by drain() under mutex_
+  // The tmp file has no name (O_TMPFILE): nothing to unlink on failure, a crash leaves nothing
+  // behind, and completion is one linkat() instead of a create in tmp/ plus a rename. False on
+  // filesystems without O_TMPFILE, which get the named file in tmp/.
+  bool anonymous_ = false;
   Waiters waiters_;
 
   // strand

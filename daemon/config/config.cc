@@ -239,6 +239,12 @@ const std::vector<OptionSpec>& optionTable() {
        }},
       {"cache", "heuristic_max", [](C& c, S v) { c.cache.heuristicMax = parseDuration(v); }},
       {"cache", "verify_host", [](C& c, S v) { c.cache.verifyHost = parseBool(v); }},
+      {"cache", "admission",
+       [](C& c, S v) {
+         c.cache.admission = parseEnum<Admission>(
+             v, {{"all", Admission::All}, {"second_request", Admission::SecondRequest}});
+       }},
+      {"cache", "admission_max_size", [](C& c, S v) { c.cache.admissionMaxSize = parseSize(v); }},
       {"control", "socket",
        [](C& c, S v) {
          if (v.empty() || v[0] != '/') throw ConfigError("socket must be an absolute path");

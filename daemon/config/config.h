@@ -64,6 +64,7 @@ struct LogConfig {
 };
 
 enum class RangeMiss { Forward, FetchWhole };
+enum class Admission { All, SecondRequest };
 
 // [cache]: the shared HTTP cache (RFC 9111). Store-ID rules are [storeid.NAME] sections.
 struct CacheConfig {
@@ -76,6 +77,8 @@ struct CacheConfig {
   RangeMiss rangeMiss = RangeMiss::Forward;
   Millis heuristicMax{24 * 3600 * 1000};
   bool verifyHost = true;                       // the anti-poisoning check
+  Admission admission = Admission::SecondRequest;  // for bodies up to admissionMaxSize
+  uint64_t admissionMaxSize = uint64_t{64} << 10;
   int line = 0;                                 // the [cache] header, for errors
 };
 

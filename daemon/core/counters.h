@@ -60,6 +60,7 @@ namespace tollgate {
   X(cache_bypass)              /* not looked up (method, no-store, body, Range miss...) */    \
   X(cache_stored)              /* responses written to the store */                            \
   X(cache_not_storable)        /* fetched on a miss, refused by RFC 9111 rules */             \
+  X(cache_admission_deferred)  /* small object asked for the first time: stored the next time */\
   X(cache_host_mismatch)       /* destination is not an address of Host: served, not stored */ \
   X(cache_host_unverified)     /* Host not resolved yet: served, not stored */                \
   X(cache_invalidations)       /* objects dropped by an unsafe method's response */           \

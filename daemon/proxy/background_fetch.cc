@@ -61,6 +61,7 @@ void BackgroundFetch::start(WorkerContext& ctx, const sockaddr_storage& destinat
   f->requestHead_ += "Connection: close\r\n\r\n";
   f->request_ = cache::StoreRequest{"GET", f->key_, f->url_, f->host_, &f->fields_,
                                     f->requestTime_, &f->destination_};
+  f->request_.admitted = true;
   // Linked first: from here on the worker's sweep owns the deadline and shutdown.
   f->next = ctx.fetches;
   if (f->next) f->next->prev = f;

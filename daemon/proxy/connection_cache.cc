@@ -299,6 +299,7 @@ bool Connection::cacheResponseHead(const inspect::ResponseHead& head) {
     }
     return false;
   }
+  bool replacing = false;
   if (x.stale) {
     if (head.status >= 500 && cacheServeStaleOnError("upstream_error")) return true;
     if (head.status == 304) {
@@ -316,18 +317,23 @@ bool Connection::cacheResponseHead(const inspect::ResponseHead& head) {
     ctx_.counters.add(Counter::cache_refresh_modified);
     record_.squidCacheCode = "TCP_REFRESH_MODIFIED";
     x.stale.reset();
+    replacing = true;  // stored before: no admission test for its new version
     if (!x.writer) x.writer = hc.store().claim(x.key).writer;  // null if someone else fetches
   }
   if (!x.writer) return false;
 
   cache::StoreRequest request{x.method,      x.key,         x.url,        record_.host,
                               &x.requestFields, x.requestTime, &destination_};
+  request.admitted = replacing;
   cache::StoreAttempt attempt = hc.prepareStore(request, head, now);
   if (attempt.refused != nullptr) {
     std::string_view why = attempt.refused;
-    if (why != "host_mismatch") hc.markUncacheable(x.key, now);
-    ctx_.counters.add(why == "host_mismatch" ? Counter::cache_host_mismatch
-                                             : Counter::cache_not_storable);
+    // Hit-for-miss only for what the origin forbids storing: a first request for a small
+    // object is stored when it comes again, and a Host mismatch says nothing of the URL.
+    if (why != "host_mismatch" && why != "first_request") hc.markUncacheable(x.key, now);
+    ctx_.counters.add(why == "host_mismatch"    ? Counter::cache_host_mismatch
+                      : why == "first_request" ? Counter::cache_admission_deferred
+                                               : Counter::cache_not_storable);
     x.writer->abandon(attempt.refused);
     x.writer.reset();
     return false;

@@ -41,7 +41,10 @@ cache_lab() {
 # cache_start [SECTION.KEY=VALUE]...: tg_start with the cache enabled in $CACHE_DIR and the
 # origin's port judged as HTTP; later arguments override these.
 cache_start() {
-  tg_start gateway.http_ports="80, $CO_PORT" cache.enabled=true cache.dir="$CACHE_DIR" "$@"
+  # admission = all: these scenarios check RFC 9111 storing from the first response on;
+  # cache_admission.sh covers second_request, the default.
+  tg_start gateway.http_ports="80, $CO_PORT" cache.enabled=true cache.dir="$CACHE_DIR" \
+    cache.admission=all "$@"
 }
 
 # ---- the client -------------------------------------------------------------------------------
