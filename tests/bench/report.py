@@ -265,7 +265,7 @@ def cache_summary(path, mirror_path, store_path, secs):
                          fmt(med(crows, col), col), compare(c, kind), target,
                          f"{worst:.0f}%" + (" NOISY" if worst > 20 else "")])
             label = ""
-        if test == "miss" and (store := load_store(store_path)):
+        if test == "missall" and (store := load_store(store_path)):
             offered = statistics.median(r["misses"] / secs for r in store)
             written = statistics.median(r["written"] / r["seconds"] for r in store if r["seconds"])
             queued = statistics.median(r["queued_end"] for r in store)
