@@ -204,17 +204,13 @@ void writeExclusions(Writer& w, const RulesetSpec& spec, const std::string& sock
 void writeCaptive(Writer& w, const RulesetSpec& spec) {
   const SplitCidrs garden = splitByFamily(spec.captive.gardenCidrs);
   const SplitCidrs dns = splitByFamily(spec.captive.dnsServers);
+  // Filled over netlink (nf/captive_sets.h); elements time out with their session, and each
+  // counts the bytes that matched it.
   for (auto [name, type] : {std::pair{kCaptiveMacSet, "ether_addr"},
                             std::pair{kCaptiveV4Set, "ipv4_addr . ether_addr"},
-                            std::pair{kCaptiveV6Set, "ipv6_addr . ether_addr"}}) {
-    w.line(std::string("\tset ") + name + " {");
-    w.line(std::string("\t\ttype ") + type);
-    w.line("\t\tflags timeout");
-    w.line("\t\tcounter");
-    w.line("\t}");
-    w.line("");
-  }
-  for (auto [name, type] : {std::pair{"captive_down4", "ipv4_addr"}, std::pair{"captive_down6", "ipv6_addr"}}) {
+                            std::pair{kCaptiveV6Set, "ipv6_addr . ether_addr"},
+                            std::pair{"captive_down4", "ipv4_addr"},
+                            std::pair{"captive_down6", "ipv6_addr"}}) {
     w.line(std::string("\tset ") + name + " {");
     w.line(std::string("\t\ttype ") + type);
     w.line("\t\tflags timeout");
