@@ -87,7 +87,8 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
     }
   }
 
-  if (!decided && group.blockEch && request.protocol == Protocol::Tls && request.hasEch) {
+  const bool tlsLike = request.protocol == Protocol::Tls || request.protocol == Protocol::Quic;
+  if (!decided && group.blockEch && tlsLike && request.hasEch) {
     v.action = Action::Block;
     v.rule = "block_ech";
     decided = true;
@@ -160,6 +161,11 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
   if (group.safeSearch && request.protocol == Protocol::Http &&
       (v.action == Action::Allow || v.action == Action::Log)) {
     v.safeSearchUrl = safeSearchUrl(request.host, request.url);
+  }
+  if (request.protocol == Protocol::Dns) {
+    if (group.safeSearch && (v.action == Action::Allow || v.action == Action::Log))
+      v.safeSearchHost = safeSearchDnsHost(request.host);
+    v.groupFilters = !group.rules.empty() || group.defaultAction != Action::Allow;
   }
   if (trace != nullptr) trace->verdict = v;
   return v;

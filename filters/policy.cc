@@ -17,6 +17,8 @@ const char* toString(Protocol p) {
     case Protocol::Http: return "http";
     case Protocol::Tls: return "tls";
     case Protocol::Tcp: return "tcp";
+    case Protocol::Quic: return "quic";
+    case Protocol::Dns: return "dns";
   }
   return "unknown";
 }

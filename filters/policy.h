@@ -16,7 +16,9 @@
 
 namespace tollgate::filters {
 
-enum class Protocol { Http, Tls, Tcp };
+// Quic: an HTTP/3 Initial's ClientHello (SNI), judged like TLS. Dns: a query name, judged like
+// a host (the packet inspector answers blocked names itself).
+enum class Protocol { Http, Tls, Tcp, Quic, Dns };
 // Allow: relay. Block: HTTP 403 page (or 302 to block_redirect), TLS alert or reset, TCP reset.
 // Log: relay, and the decision line says "log". Redirect: HTTP 302 to [filter] block_redirect
 // (TLS and TCP are blocked: there is nothing to redirect without decrypting).
@@ -44,6 +46,13 @@ struct Verdict {
                          // leaves it empty: finding a line number costs more than deciding)
   // HTTP only, with Action::Allow: safe search asks the client to go to this URL instead (302).
   std::string safeSearchUrl;
+  // DNS only, with Action::Allow in a safe_search group: answer the query with this host's
+  // addresses instead (forcesafesearch.google.com, strict.bing.com, safe.duckduckgo.com,
+  // restrict.youtube.com): what makes safe search hold over HTTPS.
+  std::string safeSearchHost;
+  // DNS only: the client's group filters (has rules or a blocking default), so HTTPS (type 65)
+  // answers are suppressed: without them a client cannot fetch ECH configs and hide its SNI.
+  bool groupFilters = false;
 };
 
 class Policy {

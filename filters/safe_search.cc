@@ -109,4 +109,16 @@ std::string safeSearchUrl(std::string_view host, std::string_view url) {
   return out;
 }
 
+std::string_view safeSearchDnsHost(std::string_view host) {
+  if (isGoogle(host)) return "forcesafesearch.google.com";
+  std::string_view bare = withoutWww(host);
+  if (bare == "bing.com") return "strict.bing.com";
+  if (bare == "duckduckgo.com") return "safe.duckduckgo.com";
+  for (std::string_view yt : {"www.youtube.com", "m.youtube.com", "youtubei.googleapis.com",
+                              "youtube.googleapis.com", "www.youtube-nocookie.com"}) {
+    if (host == yt) return "restrict.youtube.com";
+  }
+  return "";
+}
+
 }  // namespace tollgate::filters

@@ -21,4 +21,14 @@ namespace tollgate::filters {
 // value of the parameter ("safe=off"), even repeated, is replaced by one safe occurrence.
 std::string safeSearchUrl(std::string_view host, std::string_view url);
 
+// Safe search by DNS, for HTTPS: the host whose addresses a query for `host` (lower-case, no
+// trailing dot) should be answered with, as the engines document it for networks:
+//   google.<tld>, www.google.<tld>            forcesafesearch.google.com
+//   bing.com, www.bing.com                    strict.bing.com
+//   duckduckgo.com, www.duckduckgo.com        safe.duckduckgo.com
+//   www.youtube.com, m.youtube.com, youtubei.googleapis.com, youtube.googleapis.com,
+//   www.youtube-nocookie.com                  restrict.youtube.com
+// "" for any other name (the safe hosts themselves included, so an answer cannot loop).
+std::string_view safeSearchDnsHost(std::string_view host);
+
 }  // namespace tollgate::filters

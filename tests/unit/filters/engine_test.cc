@@ -263,6 +263,41 @@ TEST_F(EngineTest, SafeSearchRewritesAllowedHttpSearchesOfSafeGroupsOnly) {
             "");
 }
 
+TEST_F(EngineTest, DnsQueriesOfSafeGroupsGetTheSafeHostAndFilteringGroupsSayIt) {
+  GroupSpec kids = groupSpec("kids", "10.0.0.0/24", "block social", 40);
+  kids.safeSearch = "true";
+  spec_.groups = {kids};
+  auto engine = build();
+  auto dns = [&](const char* name) {
+    PolicyRequest r = http(name);
+    r.protocol = Protocol::Dns;
+    return engine->decide(r);
+  };
+  Verdict v = dns("www.google.de");
+  EXPECT_EQ(v.action, Action::Allow);
+  EXPECT_EQ(v.safeSearchHost, "forcesafesearch.google.com");
+  EXPECT_TRUE(v.groupFilters);
+  EXPECT_EQ(dns("www.youtube.com").action, Action::Block);  // the list still wins
+  EXPECT_EQ(dns("www.youtube.com").safeSearchHost, "");
+  EXPECT_EQ(dns("example.org").safeSearchHost, "");
+  client_ = address("10.9.0.1");  // default group: allow-all, no safe search
+  EXPECT_EQ(dns("www.google.de").safeSearchHost, "");
+  EXPECT_FALSE(dns("example.org").groupFilters);
+}
+
+TEST_F(EngineTest, QuicIsJudgedLikeTlsIncludingBlockEch) {
+  GroupSpec kids = groupSpec("kids", "10.0.0.0/24", "block social", 40);
+  kids.blockEch = "true";
+  spec_.groups = {kids};
+  auto engine = build();
+  PolicyRequest q = http("www.facebook.com");
+  q.protocol = Protocol::Quic;
+  EXPECT_EQ(engine->decide(q).action, Action::Block);
+  q.host = "example.org";
+  q.hasEch = true;
+  EXPECT_EQ(engine->decide(q).rule, "block_ech");
+}
+
 TEST_F(EngineTest, BlockedRequestGetsNoSafeSearchUrl) {
   lists_["search"] = {fake("search", {"google.com"})};
   spec_.lists.push_back(listSpec("search", 12));

@@ -81,3 +81,17 @@ TEST(SafeSearch, OtherPagesAndSchemesAreLeftAlone) {
   EXPECT_EQ(safeSearchUrl("example.com", "http://example.com/search?q=x"), "");
   EXPECT_EQ(safeSearchUrl("www.google.com", ""), "");
 }
+
+TEST(SafeSearchDns, EnginesMapToTheirSafeHostsAndNothingElseDoes) {
+  using tollgate::filters::safeSearchDnsHost;
+  EXPECT_EQ(safeSearchDnsHost("www.google.com"), "forcesafesearch.google.com");
+  EXPECT_EQ(safeSearchDnsHost("google.co.uk"), "forcesafesearch.google.com");
+  EXPECT_EQ(safeSearchDnsHost("www.bing.com"), "strict.bing.com");
+  EXPECT_EQ(safeSearchDnsHost("duckduckgo.com"), "safe.duckduckgo.com");
+  EXPECT_EQ(safeSearchDnsHost("m.youtube.com"), "restrict.youtube.com");
+  EXPECT_EQ(safeSearchDnsHost("youtubei.googleapis.com"), "restrict.youtube.com");
+  EXPECT_EQ(safeSearchDnsHost("forcesafesearch.google.com"), "");
+  EXPECT_EQ(safeSearchDnsHost("mail.google.com"), "");
+  EXPECT_EQ(safeSearchDnsHost("notbing.com"), "");
+  EXPECT_EQ(safeSearchDnsHost("restrict.youtube.com"), "");
+}
