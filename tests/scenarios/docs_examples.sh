@@ -3,6 +3,7 @@
 # RFC 8910 passes `dnsmasq --test`: the docs never hand an admin a file that does not load.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"  # example list paths are relative to the source tree
 STATE_TMP=$(mktemp)
 trap 'rm -f "$STATE_TMP"' EXIT
 n=0
