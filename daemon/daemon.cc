@@ -7,6 +7,7 @@
 #include "daemon/interception.h"
 #include "daemon/log/log_format.h"
 #include "daemon/control/policy_commands.h"
+#include "daemon/control/prometheus_text.h"
 #include "daemon/policy_builder.h"
 #include "filters/policy.h"
 
@@ -39,8 +40,13 @@ std::vector<std::string> restartOnlyChanges(const config::Config& a, const confi
   if (a.gateway.listenPort != b.gateway.listenPort) out.push_back("gateway.listen_port");
   if (a.gateway.intercept != b.gateway.intercept) out.push_back("gateway.intercept");
   if (a.gateway.manageNftables != b.gateway.manageNftables) out.push_back("gateway.manage_nftables");
+  if (a.gateway.user != b.gateway.user) out.push_back("gateway.user");
   if (a.control.socket != b.control.socket) out.push_back("control.socket");
+  if (a.metrics.listen != b.metrics.listen) out.push_back("metrics.listen");
   if (a.log.queueSize != b.log.queueSize) out.push_back("log.queue_size");
+  if (a.nfqueue.enabled != b.nfqueue.enabled || a.nfqueue.queue != b.nfqueue.queue ||
+      a.nfqueue.threads != b.nfqueue.threads)
+    out.push_back("nfqueue.enabled, nfqueue.queue, nfqueue.threads");
   const auto &x = a.cache, &y = b.cache;
   if (x.enabled != y.enabled || x.dir != y.dir || x.size != y.size || x.memory != y.memory ||
       x.memoryObjectMax != y.memoryObjectMax || x.maxObjectSize != y.maxObjectSize ||
@@ -105,8 +111,10 @@ void Daemon::start() {
   });
   control_->bindSocket();
   unsigned n = cfg.gateway.workers;
-  for (unsigned i = 0; i < n; ++i) counters_.push_back(std::make_unique<CounterBlock>());
-  decisionLog_ = std::make_unique<log::DecisionLog>(cfg.log, n);
+  // The packet inspector's threads get a counter block and a log queue each, after the workers'.
+  const unsigned inspectors = PacketInspector::threadsFor(cfg);
+  for (unsigned i = 0; i < n + inspectors; ++i) counters_.push_back(std::make_unique<CounterBlock>());
+  decisionLog_ = std::make_unique<log::DecisionLog>(cfg.log, n + inspectors);
   decisionLog_->start();
 
   neighbours_ = std::make_unique<nf::NeighbourTable>();
@@ -145,9 +153,24 @@ void Daemon::start() {
     if (captive_)
       if (auto err = captive_->rebuildSets()) throw std::runtime_error(*err);
   }
+  if (inspectors > 0) {  // after the table: its chain goes into it
+    std::vector<CounterBlock*> blocks;
+    std::vector<log::RecordQueue*> queues;
+    for (unsigned i = n; i < n + inspectors; ++i) {
+      blocks.push_back(counters_[i].get());
+      queues.push_back(&decisionLog_->queue(i));
+    }
+    inspector_ = std::make_unique<PacketInspector>(config_, enforcement, neighbours_.get(), blocks, queues);
+    inspector_->start();
+  }
   for (auto& w : workers_) w->start();
   if (captive_) captive_->startTicking();
   control_->start();
+  // Last: a scrape reads every component started above.
+  if (!cfg.metrics.listen.empty()) {
+    metrics_ = std::make_unique<control::MetricsServer>(cfg.metrics.listen, [this] { return metricsText(); });
+    metrics_->start();
+  }
 
   diag::info("started: " + std::to_string(n) + " workers, listening on port " +
              std::to_string(cfg.gateway.listenPort) + ", config " + cfg.sourceName);
@@ -167,7 +190,9 @@ std::string Daemon::reload() {
     merged->gateway.listenPort = config_->gateway.listenPort;
     merged->gateway.intercept = config_->gateway.intercept;
     merged->gateway.manageNftables = config_->gateway.manageNftables;
+    merged->gateway.user = config_->gateway.user;  // privileges are dropped once, at start
     merged->control.socket = config_->control.socket;
+    merged->metrics = config_->metrics;
     merged->log.queueSize = config_->log.queueSize;
     merged->cache = config_->cache;  // the store is opened once, at start
     merged->captive = config_->captive;  // the portal is built once, at start ...
@@ -185,6 +210,8 @@ std::string Daemon::reload() {
     diag::setLevel(next->log.level);
     decisionLog_->reconfigure(next->log);
     for (auto& w : workers_) w->reconfigure(next, enforcement);
+    if (inspector_)
+      if (auto err = inspector_->reconfigure(next, enforcement)) diag::error("reload: nfqueue: " + *err);
     config_ = next;
     enforcement_ = enforcement;
     lastPolicyError_.clear();
@@ -214,6 +241,7 @@ std::string Daemon::reloadLists() {
   try {
     auto enforcement = buildEnforcement(*config_);
     for (auto& w : workers_) w->reconfigure(config_, enforcement);
+    if (inspector_) inspector_->setEnforcement(enforcement);
     enforcement_ = enforcement;
     lastPolicyError_.clear();
     reloads_.fetch_add(1);
@@ -236,8 +264,16 @@ void Daemon::stop() {
   }
   if (captive_) captive_->stop();  // no login may publish to workers being torn down
   for (auto& w : workers_) w->drain();
+  // Stopped while the workers drain, not before (Poco's accept loop takes up to 250 ms to notice,
+  // which would keep the listeners open that long after SIGTERM), and before anything a scrape
+  // reads is torn down.
+  if (metrics_) {
+    metrics_->stop();
+    metrics_.reset();
+  }
   for (auto& w : workers_) w->join();
   workers_.clear();
+  inspector_.reset();  // joins its threads before the log they write to stops
   if (decisionLog_) decisionLog_->stop();
   cache_.reset();  // after the workers: finishes the disk threads
   if (neighbours_) neighbours_->stop();
@@ -276,6 +312,43 @@ std::string Daemon::cacheCommand(const std::vector<std::string>& words) {
     return "{\"ok\":true,\"purged\":" + std::to_string(n) + "}";
   }
   return "{\"ok\":false,\"error\":\"usage: cache stats | cache purge URL | cache purge --host HOST\"}";
+}
+
+std::string Daemon::metricsText() const {
+  // No reloadMutex_: a scrape must not wait for a reload loading lists; everything read here
+  // lives from start() to stop() and is safe to read from any thread.
+  control::MetricsSnapshot s;
+  s.version = TOLLGATE_VERSION;
+  for (unsigned i = 0; i < kCounterCount; ++i) s.counters[i] = counter(static_cast<Counter>(i));
+  for (auto& block : counters_) {
+    s.activeConnections += block->activeConnections.load(std::memory_order_relaxed);
+    s.upstreamConnect += block->upstreamConnect.snapshot();
+    s.firstByte += block->firstByte.snapshot();
+  }
+  s.workers = static_cast<unsigned>(workers_.size());
+  s.uptimeSeconds = (EventLoop::steadyMs() - startedMs_) / 1000;
+  s.reloads = reloads_.load();
+  if (decisionLog_) {
+    s.logLinesWritten = decisionLog_->linesWritten();
+    s.logLinesFailed = decisionLog_->linesFailed();
+    s.decisions = decisionLog_->tally().entries();
+    s.decisionLabelOverflows = decisionLog_->tally().overflowed();
+  }
+  if (cache_) {
+    s.cacheStore = cache_->store().stats();
+    s.cacheDiskLimit = cache_->config().size;
+  }
+  if (neighbours_) s.neighbours = neighbours_->counters();
+  if (captive_) {
+    std::string fields;
+    captive_->appendStatus(fields);
+    s.captive = control::parseStatusFields(fields);
+  }
+  if (metrics_) {
+    s.metricsScrapes = metrics_->scrapes();
+    s.metricsRefused = metrics_->refused();
+  }
+  return control::renderMetrics(s);
 }
 
 std::string Daemon::statusJson() const {

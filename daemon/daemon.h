@@ -11,8 +11,10 @@
 #include "daemon/captive_portal.h"
 #include "daemon/config/config.h"
 #include "daemon/control/control_server.h"
+#include "daemon/control/metrics_server.h"
 #include "daemon/core/counters.h"
 #include "daemon/log/decision_log.h"
+#include "daemon/packet_inspector.h"
 #include "daemon/proxy/client_limiter.h"
 #include "daemon/proxy/worker.h"
 #include "nf/neighbour_table.h"
@@ -42,6 +44,8 @@ class Daemon {
 
  private:
   std::string cacheCommand(const std::vector<std::string>& words);
+  // The Prometheus scrape body ([metrics] listen): the sums statusJson shows, and more.
+  std::string metricsText() const;
 
   std::string configPath_;
   config::ConfigPtr config_;
@@ -53,8 +57,10 @@ class Daemon {
   std::unique_ptr<nf::NeighbourTable> neighbours_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<control::MetricsServer> metrics_;  // [metrics] listen set; stops during drain
   std::unique_ptr<cache::HttpCache> cache_;  // [cache] enabled; outlives the workers
   std::unique_ptr<CaptivePortal> captive_;   // [captive] enabled; stops before the workers
+  std::unique_ptr<PacketInspector> inspector_;  // [nfqueue] enabled; after the workers' blocks
   bool interceptionInstalled_ = false;
   std::atomic<uint64_t> reloads_{0};
   proxy::Enforcement enforcement_;  // what the workers enforce now (explain, lists)

@@ -254,6 +254,68 @@ void writeCaptive(Writer& w, const RulesetSpec& spec) {
   w.line("");
 }
 
+// The inspector's sets and chain, inside the table body. Its own chain, in the forward hook at
+// mangle - 1: before an iptables-nft fallback's queue rule (mangle FORWARD, priority mangle), so a
+// blocked flow is dropped before anything queues it, and before the filter chains, so the
+// packets user space accepts still meet the admin's forward rules (an accept from the queue
+// ends only the chain that queued it).
+void writeNfqueue(Writer& w, const RulesetSpec& spec) {
+  using Quic = RulesetSpec::Nfqueue::Quic;
+  const RulesetSpec::Nfqueue& q = spec.nfqueue;
+  for (auto [name, type] :
+       {std::pair{kQuicBlockedV4Set, "ipv4_addr . ipv4_addr . inet_service . inet_service"},
+        std::pair{kQuicBlockedV6Set, "ipv6_addr . ipv6_addr . inet_service . inet_service"}}) {
+    w.line(std::string("\tset ") + name + " {");
+    w.line(std::string("\t\ttype ") + type);
+    w.line("\t\tflags timeout");  // each element carries its own ([nfqueue] block_timeout)
+    w.line("\t}");
+    w.line("");
+  }
+  const std::string ports = portSet(q.quicPorts);
+  w.line(std::string("\tchain ") + kNfqueueChain + " {");
+  w.line("\t\ttype filter hook forward priority mangle - 1; policy accept;");
+  w.rule("meta l4proto != udp return", "only UDP is inspected");
+  w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return",
+         "only flows from the LAN interfaces");
+  w.rule("ip saddr @bypass_src4 return", "bypass clients are never inspected");
+  w.rule("ip6 saddr @bypass_src6 return", "bypass clients are never inspected");
+  w.rule("ip daddr @bypass_dst4 return", "bypass destinations are never inspected");
+  w.rule("ip6 daddr @bypass_dst6 return", "bypass destinations are never inspected");
+  w.rule(std::string("ip saddr . ip daddr . udp sport . udp dport @") + kQuicBlockedV4Set +
+             " counter drop",
+         "QUIC flow blocked by the inspector: its later packets never reach user space");
+  w.rule(std::string("ip6 saddr . ip6 daddr . udp sport . udp dport @") + kQuicBlockedV6Set +
+             " counter drop",
+         "QUIC flow blocked by the inspector: its later packets never reach user space");
+  if (q.quic == Quic::Drop) {
+    w.rule("udp dport " + ports + " counter drop",
+           "[nfqueue] quic = drop: no HTTP/3, browsers fall back to TCP and the proxy");
+  } else if (q.quic == Quic::Inspect) {
+    std::string target = "to " + std::to_string(q.queue);
+    if (q.queues > 1) target += "-" + std::to_string(q.queue + q.queues - 1);
+    // The packet count needs conntrack accounting; the ct expression turns it on for the
+    // namespace (nf_conntrack_acct) when the rule is loaded. Bit 0x80 of the first payload
+    // byte is QUIC's long header (Initial, 0-RTT, Handshake): short-header packets never carry
+    // a ClientHello. Without `fanout` the kernel spreads flows over the queues by address
+    // hash, so every packet of a flow meets the same thread and its state.
+    const std::string match = "udp dport " + ports + " ct original packets 1-" +
+                              std::to_string(q.firstPackets) + " @th,64,8 & 0x80 == 0x80";
+    if (q.queueInNft) {
+      w.rule(match + " counter queue " + (q.bypass ? "flags bypass " : "") + target,
+             q.bypass ? "first packets of a QUIC flow to the inspector; accepted while it is down"
+                      : "first packets of a QUIC flow to the inspector; dropped while it is down");
+    } else {
+      // This kernel lacks nft's queue expression: mark instead, for the iptables-nft NFQUEUE
+      // rule in mangle FORWARD that runs next (nf/nfqueue_fallback.h).
+      w.rule(match + " counter meta mark set meta mark & " + hex32(~spec.markMask) + " | " +
+                 hex32(nfqueueFallbackMark(spec)),
+             "first packets of a QUIC flow: marked for the iptables-nft NFQUEUE rule");
+    }
+  }
+  w.line("\t}");
+  w.line("");
+}
+
 }  // namespace
 
 std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec) {
@@ -283,6 +345,20 @@ std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec) {
       std::string error;
       if (!parseCidr(entry, &error)) return std::string(field) + " \"" + entry + "\": " + error;
     }
+  }
+  if (spec.nfqueue.enabled) {
+    const RulesetSpec::Nfqueue& q = spec.nfqueue;
+    if (q.queues == 0) return "nfqueue.queues: at least one queue";
+    if (uint32_t{q.queue} + q.queues - 1 > 65535)
+      return "nfqueue: queues " + std::to_string(q.queue) + " + " + std::to_string(q.queues) +
+             " run past queue 65535";
+    if (q.firstPackets == 0) return "nfqueue.firstPackets: must not be 0";
+    if (!q.queueInNft && nfqueueFallbackMark(spec) == 0)
+      return "markMask " + hex32(spec.markMask) + " leaves no value for the nfqueue fallback mark";
+    if (q.quic != RulesetSpec::Nfqueue::Quic::Pass && q.quicPorts.empty())
+      return "nfqueue.quicPorts: at least one port";
+    for (uint16_t p : q.quicPorts)
+      if (p == 0) return "nfqueue.quicPorts: 0 is not a valid UDP port";
   }
   return std::nullopt;
 }
@@ -321,6 +397,7 @@ std::string renderNftRuleset(const RulesetSpec& spec) {
   writeSet(w, "bypass_src4", "ipv4_addr", src.v4);
   writeSet(w, "bypass_src6", "ipv6_addr", src.v6);
   if (spec.captive.enabled) writeCaptive(w, spec);
+  if (spec.nfqueue.enabled) writeNfqueue(w, spec);
 
   // The daemon marks its upstream sockets with SO_MARK; conntrack remembers it so replies,
   // which carry no socket mark, are recognised in prerouting too.
@@ -367,6 +444,31 @@ std::string renderNftRuleset(const RulesetSpec& spec) {
     }
     w.line("\t}");
   }
+  w.line("}");
+  return w.take();
+}
+
+uint32_t nfqueueFallbackMark(const RulesetSpec& spec) {
+  for (uint32_t v = 1; v != 0 && (v & ~spec.markMask) == 0; ++v)
+    if (v != spec.interceptMark && v != spec.upstreamMark) return v;
+  return 0;
+}
+
+std::string renderNfqueueRules(const RulesetSpec& spec) {
+  if (auto err = validateRulesetSpec(spec)) throw std::invalid_argument(*err);
+  if (!spec.nfqueue.enabled) return "";
+  const std::string table = std::string(kTableFamily) + " " + kTableName;
+  Writer w;
+  w.line("# Tollgate packet inspector chain, generated by tollgated; loaded after the table.");
+  // Declaring the chain before deleting it makes the delete succeed on a fresh table, and the
+  // three steps run in one transaction: no packet sees the table without the chain.
+  w.line("table " + table + " {");
+  w.line(std::string("\tchain ") + kNfqueueChain + " {");
+  w.line("\t}");
+  w.line("}");
+  w.line("delete chain " + table + " " + kNfqueueChain);
+  w.line("table " + table + " {");
+  writeNfqueue(w, spec);
   w.line("}");
   return w.take();
 }

@@ -66,7 +66,34 @@ struct RulesetSpec {
     std::vector<std::string> dnsServers;   // addresses
   };
   Captive captive;
+
+  // The packet inspector's chain (nf/nfqueue.h, daemon/packet_inspector.h), in the forward
+  // hook just before mangle: UDP from the LAN interfaces to quicPorts. Flows in the
+  // quic_blocked sets are dropped first, so a blocked flow's later packets never reach user
+  // space; then, with Quic::Inspect, the first packets of each flow that carry a QUIC long
+  // header are queued. Drop drops all of it in the kernel; Pass leaves only the set rules.
+  // Bypass addresses are never touched. Rendered only when enabled.
+  struct Nfqueue {
+    enum class Quic { Inspect, Drop, Pass };
+    bool enabled = false;
+    Quic quic = Quic::Inspect;
+    uint16_t queue = 0;   // the first queue
+    uint16_t queues = 1;  // queue .. queue + queues - 1, balanced by the kernel's flow hash
+    std::vector<uint16_t> quicPorts{443};
+    uint32_t firstPackets = 4;  // `ct original packets 1-N`
+    bool bypass = true;         // fail open: the kernel accepts while no one listens
+    // false on kernels without nft's queue expression: the chain keeps its drop rules and
+    // iptables-nft does the queueing (nf/nfqueue_fallback.h).
+    bool queueInNft = true;
+  };
+  Nfqueue nfqueue;
 };
+
+// The sets of blocked QUIC flows (timeouts per element, added by the inspector over netlink):
+// ip saddr . ip daddr . udp sport . udp dport, and the same for IPv6.
+inline constexpr const char* kQuicBlockedV4Set = "quic_blocked4";
+inline constexpr const char* kQuicBlockedV6Set = "quic_blocked6";
+inline constexpr const char* kNfqueueChain = "nfqueue";
 
 // The names of the captive sets in the rendered table.
 inline constexpr const char* kCaptiveMacSet = "captive_macs";
@@ -85,6 +112,17 @@ std::optional<std::string> validateRulesetSpec(const RulesetSpec& spec);
 // Throws std::invalid_argument with validateRulesetSpec's message when the spec is invalid:
 // this runs at start-up and on reload, never on the data path.
 std::string renderNftRuleset(const RulesetSpec& spec);
+
+// `nft -f` input that (re)defines only the packet inspector's chain and sets inside an existing
+// Tollgate table (the one renderNftRuleset loaded: its bypass sets are referenced): the chain is
+// replaced, the sets are created if missing and keep their elements. Empty when
+// spec.nfqueue.enabled is false. Throws like renderNftRuleset.
+std::string renderNfqueueRules(const RulesetSpec& spec);
+
+// With spec.nfqueue.queueInNft false, the chain marks the packets it would queue with this
+// value (inside markMask, the smallest that is neither interceptMark nor upstreamMark) for the
+// iptables-nft fallback; 0 when the mask leaves none.
+uint32_t nfqueueFallbackMark(const RulesetSpec& spec);
 
 // `nft -f` input that removes the table and is not an error when it is absent.
 std::string renderNftRemoval();

@@ -107,6 +107,25 @@ namespace {
 
 using namespace detail;
 
+// [metrics] listen: "127.0.0.1:9750", "[::1]:9750", or empty (no endpoint). A literal address:
+// the endpoint binds to one of the gateway's own, never to a name resolved once at start.
+std::string parseMetricsListen(const std::string& text) {
+  if (text.empty()) return text;
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size())
+    throw ConfigError("'" + text + "' is not ADDR:PORT (empty disables the endpoint)");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string::npos)
+    throw ConfigError("'" + text + "': write an IPv6 address as [ADDR]:PORT");
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
+    throw ConfigError("'" + text + "': '" + host + "' is not an IP address");
+  if (parseUnsigned(text.substr(colon + 1), 65535) == 0) throw ConfigError("port 0 in '" + text + "'");
+  return text;
+}
+
 
 std::vector<OptionSpec> withCaptive(std::vector<OptionSpec> table) {
   for (auto& spec : captiveOptions()) table.push_back(std::move(spec));
@@ -160,6 +179,16 @@ const std::vector<OptionSpec>& optionTable() {
        [](C& c, S v) { c.gateway.routeTable = toU32(parseUnsigned(v, 0xfffffffeu)); }},
       {"gateway", "transparent_upstream",
        [](C& c, S v) { c.gateway.transparentUpstream = parseBool(v); }},
+      {"gateway", "user",
+       [](C& c, S v) {
+         // The shape useradd accepts: a typo fails here, not as "no such user" at start.
+         auto ok = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                                        ch == '_' || ch == '-'; };
+         if (!v.empty() && (v.size() > 32 || (v[0] >= '0' && v[0] <= '9') || v[0] == '-' ||
+                            !std::all_of(v.begin(), v.end(), ok)))
+           throw ConfigError("not a user name: " + v);
+         c.gateway.user = v;
+       }},
       {"limits", "max_connections",
        [](C& c, S v) { c.limits.maxConnections = toU32(parseUnsigned(v, 10000000)); }},
       {"limits", "max_connections_per_client",
@@ -245,11 +274,49 @@ const std::vector<OptionSpec>& optionTable() {
              v, {{"all", Admission::All}, {"second_request", Admission::SecondRequest}});
        }},
       {"cache", "admission_max_size", [](C& c, S v) { c.cache.admissionMaxSize = parseSize(v); }},
+      {"nfqueue", "enabled", [](C& c, S v) { c.nfqueue.enabled = parseBool(v); }},
+      {"nfqueue", "queue", [](C& c, S v) { c.nfqueue.queue = static_cast<uint16_t>(parseUnsigned(v, 65535)); }},
+      {"nfqueue", "threads",
+       [](C& c, S v) {
+         auto n = parseUnsigned(v, 64);
+         if (n == 0) throw ConfigError("threads must be 1..64");
+         c.nfqueue.threads = toU32(n);
+       }},
+      {"nfqueue", "quic",
+       [](C& c, S v) {
+         c.nfqueue.quic = parseEnum<QuicMode>(
+             v, {{"inspect", QuicMode::Inspect}, {"drop", QuicMode::Drop}, {"pass", QuicMode::Pass}});
+       }},
+      {"nfqueue", "quic_ports", [](C& c, S v) { c.nfqueue.quicPorts = parsePorts(v); }},
+      {"nfqueue", "dns", [](C& c, S v) { c.nfqueue.dns = parseBool(v); }},
+      {"nfqueue", "fail_mode",
+       [](C& c, S v) {
+         c.nfqueue.failMode = parseEnum<FailMode>(v, {{"open", FailMode::Open}, {"closed", FailMode::Closed}});
+       }},
+      {"nfqueue", "first_packets",
+       [](C& c, S v) {
+         auto n = parseUnsigned(v, 32);
+         if (n == 0) throw ConfigError("first_packets must be 1..32");
+         c.nfqueue.firstPackets = toU32(n);
+       }},
+      {"nfqueue", "block_timeout",
+       [](C& c, S v) {
+         auto d = parseDuration(v);
+         if (d < Millis(1000) || d > Millis(86400000)) throw ConfigError("block_timeout must be 1s..1d");
+         c.nfqueue.blockTimeout = d;
+       }},
+      {"nfqueue", "max_flows",
+       [](C& c, S v) {
+         auto n = parseUnsigned(v, 1u << 22);
+         if (n < 16) throw ConfigError("max_flows must be at least 16");
+         c.nfqueue.maxFlows = toU32(n);
+       }},
       {"control", "socket",
        [](C& c, S v) {
          if (v.empty() || v[0] != '/') throw ConfigError("socket must be an absolute path");
          c.control.socket = v;
        }},
+      {"metrics", "listen", [](C& c, S v) { c.metrics.listen = parseMetricsListen(v); }},
   });
   return table;
 }
@@ -301,6 +368,10 @@ void validate(Config& c, const std::string& source, const std::map<std::string, 
   if (c.limits.maxConnectionsPerClient > c.limits.maxConnections)
     failAt({"limits.max_connections_per_client", "limits.max_connections"},
            "max_connections_per_client exceeds max_connections");
+  if (c.nfqueue.queue + c.nfqueue.threads - 1 > 65535)
+    failAt({"nfqueue.threads", "nfqueue.queue"}, "queue + threads - 1 exceeds 65535");
+  if (c.nfqueue.quic != QuicMode::Pass && c.nfqueue.quicPorts.empty())
+    failAt({"nfqueue.quic_ports", "nfqueue.quic"}, "quic_ports is empty");
   validateCaptive(c, source, lines);
 }
 

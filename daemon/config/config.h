@@ -35,6 +35,7 @@ struct GatewayConfig {
   uint32_t markMask = 0xff;
   uint32_t routeTable = 100;
   bool transparentUpstream = false;
+  std::string user = "tollgate";  // outside systemd, root becomes this user; "" = stay root
 };
 
 struct LimitsConfig {
@@ -122,6 +123,11 @@ struct ControlConfig {
   std::string socket;
 };
 
+// [metrics]: the Prometheus scrape endpoint.
+struct MetricsConfig {
+  std::string listen;  // "ADDR:PORT" / "[ADDR6]:PORT"; empty: no endpoint
+};
+
 enum class TlsBlock { Alert, Reset };
 
 // [filter]: how blocks look, and what is never blocked.
@@ -132,6 +138,23 @@ struct FilterConfig {
   std::vector<std::string> neverBlock;  // hosts and CIDRs always allowed
   std::string adminContact;   // shown on the block page
   int line = 0;               // the [filter] header, for errors about its values
+};
+
+enum class QuicMode { Inspect, Drop, Pass };
+
+// [nfqueue]: the packet inspector (daemon/packet_inspector.h). The kernel queues the first
+// packets of each UDP flow to a QUIC port; the inspector judges the Initial's SNI like TLS.
+struct NfqueueConfig {
+  bool enabled = false;
+  uint16_t queue = 0;       // the first queue number; threads consecutive queues from it
+  uint32_t threads = 1;     // one queue and one inspector thread each (flow-hash balanced)
+  QuicMode quic = QuicMode::Inspect;
+  std::vector<uint16_t> quicPorts{443};
+  bool dns = false;         // reserved: DNS queries (not inspected yet)
+  FailMode failMode = FailMode::Open;  // open: `bypass` (packets flow while no one listens)
+  uint32_t firstPackets = 4;           // packets per flow (original direction) queued
+  Millis blockTimeout{300000};         // a blocked flow's element in the quic_blocked sets
+  uint32_t maxFlows = 4096;            // flow table entries per thread
 };
 
 // A section of a kind that may appear many times, [list.NAME], [schedule.NAME], [group.NAME]:
@@ -156,10 +179,12 @@ struct Config {
   HttpConfig http;
   LogConfig log;
   ControlConfig control;
+  MetricsConfig metrics;
   FilterConfig filter;
   CacheConfig cache;
   CaptiveConfig captive;
   RadiusConfig radius;
+  NfqueueConfig nfqueue;
   std::vector<NamedSection> sections;  // in file order
 };
 using ConfigPtr = std::shared_ptr<const Config>;

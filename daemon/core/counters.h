@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "daemon/core/histogram.h"
+
 namespace tollgate {
 
 #define TOLLGATE_COUNTERS(X)                                                                   \
@@ -70,7 +72,40 @@ namespace tollgate {
   X(cache_corrupt_served)      /* a body failed its CRC while served: client reset */         \
   X(cache_background_fetches)  /* whole objects fetched after a Range miss (fetch_whole) */    \
   X(cache_hit_bytes)           /* body bytes sent from the cache */                            \
-  X(cache_miss_bytes)          /* body bytes relayed on cacheable misses */
+  X(cache_miss_bytes)          /* body bytes relayed on cacheable misses */                    \
+  X(nfq_packets)               /* packets the kernel queued to the packet inspector */         \
+  X(nfq_accepted)              /* ...given verdict accept */                                    \
+  X(nfq_dropped)               /* ...given verdict drop */                                      \
+  X(nfq_verdict_batches)       /* NFQNL_MSG_VERDICT_BATCH messages (one accepts many) */        \
+  X(nfq_cut)                   /* packets longer than the copy range */                         \
+  X(nfq_malformed)             /* queue messages without a packet header: ignored */            \
+  X(nfq_overruns)              /* socket buffer overflowed (ENOBUFS): the kernel failed open */ \
+  X(nfq_send_failures)         /* a verdict sendmsg failed */                                   \
+  X(nfq_receive_errors)        /* recvmmsg failed (not EAGAIN/ENOBUFS) */                       \
+  X(nfq_not_udp)               /* queued packets without a whole UDP datagram: accepted */      \
+  X(quic_short_header)         /* no long header (no Initial can be in it): accepted */         \
+  X(quic_not_initial)          /* datagrams that cannot start a QUIC flow: accepted, skipped */ \
+  X(quic_initial_packets)      /* Initial packets decrypted */                                  \
+  X(quic_crypto_frames)        /* CRYPTO frames taken into a flow's stream */                   \
+  X(quic_skipped_packets)      /* 0-RTT, Handshake, short, other version or DCID: skipped */    \
+  X(quic_undersized_datagrams) /* Initials in datagrams under 1200 bytes: skipped */            \
+  X(quic_undecryptable_packets)/* later Initials that did not open: skipped */                  \
+  X(quic_sni_found)            /* ClientHello whole, with SNI: judged by it */                  \
+  X(quic_sni_missing)          /* ClientHello whole, no SNI: judged without */                  \
+  X(quic_ech_seen)             /* ClientHello carries encrypted_client_hello */                 \
+  X(quic_hello_errors)         /* broken CRYPTO data or ClientHello: judged without SNI */      \
+  X(quic_incomplete)           /* last queued packet, no whole ClientHello: judged without SNI */\
+  X(quic_flows_allowed)        /* flows accepted and remembered */                              \
+  X(quic_flows_blocked)        /* flows dropped and added to the quic_blocked sets */           \
+  X(quic_held_packets)         /* packets held until their flow was decided */                  \
+  X(quic_hold_timeouts)        /* held packets accepted unjudged: no verdict within 1 s */      \
+  X(quic_allowed_packets)      /* later queued packets of allowed flows: accepted */            \
+  X(quic_blocked_packets)      /* later queued packets of blocked flows: dropped */             \
+  X(quic_flows_evicted)        /* flows forgotten because the table was full */                 \
+  X(quic_flows_expired)        /* decided flows forgotten after their timeout */                \
+  X(quic_undecided_expired)    /* undecided flows forgotten after their timeout */              \
+  X(quic_block_set_adds)       /* flows added to the quic_blocked sets */                       \
+  X(quic_block_set_failures)   /* adding to the quic_blocked sets failed (later packets pass) */
 
 enum class Counter : unsigned {
 #define TOLLGATE_COUNTER_ENUM(name) name,
@@ -87,6 +122,11 @@ struct alignas(64) CounterBlock {
   std::array<std::atomic<uint64_t>, kCounterCount> values{};
   // Gauge: connections currently open on this worker.
   std::atomic<int64_t> activeConnections{0};
+  // Upstream TCP connect, from connect() to writable (HTTP, TLS and opaque TCP alike).
+  LatencyHistogram upstreamConnect;
+  // From the decision to forward (HTTP: the request head parsed; tunnels: the connect started) to
+  // the first byte from the origin, so it includes the connect when one was needed.
+  LatencyHistogram firstByte;
 
   // Single writer per block: a relaxed load+store is enough and avoids a locked RMW.
   void add(Counter c, uint64_t n = 1) {

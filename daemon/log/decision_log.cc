@@ -97,6 +97,7 @@ void DecisionLog::drainOnce(std::string& batch) {
   uint64_t lines = 0;
   for (auto& q : queues_) {
     while (q->pop(r)) {
+      tally_.add(r.action, r.list, r.group);
       if (format == config::LogFormat::Squid) appendSquidLine(r, batch);
       else appendJsonLine(r, batch);
       ++lines;

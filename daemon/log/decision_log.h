@@ -11,6 +11,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/log/decision_record.h"
+#include "daemon/log/decision_tally.h"
 
 namespace tollgate::log {
 
@@ -42,6 +43,8 @@ class DecisionLog {
   void reopen() { reopenRequested_.store(true); }  // SIGHUP / logrotate
   uint64_t linesWritten() const { return written_.load(std::memory_order_relaxed); }
   uint64_t linesFailed() const { return failed_.load(std::memory_order_relaxed); }
+  // Every record drained so far, by (action, list, group): the metrics endpoint reads it.
+  const DecisionTally& tally() const { return tally_; }
 
  private:
   void run();
@@ -57,6 +60,7 @@ class DecisionLog {
   std::atomic<bool> reopenRequested_{false};
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> failed_{0};  // formatted, but write() failed (full disk...)
+  DecisionTally tally_;
 };
 
 }  // namespace tollgate::log

@@ -289,6 +289,7 @@ void Connection::onConnected() {
   upstreamState_ = UpstreamState::Connected;
   ctx_.counters.add(Counter::upstream_connect_ok);
   connectMs_ = ctx_.loop.nowMs() - connectStartMs_;
+  ctx_.counters.upstreamConnect.observeMs(connectMs_);
   if (record_.connectMs < 0) record_.connectMs = connectMs_;
   upstreamSide_.ep.readable = true;  // edge-triggered: data may already be waiting
   setDeadline(config_->limits.idleTimeout);
@@ -329,7 +330,10 @@ void Connection::runTunnel() {
   }
   unlimited = net::StreamPump::kUnlimited;
   if (!c.writeShut) {
+    bool awaitingFirstByte = u.bytesRead == 0;  // an upgraded HTTP connection has read its 101
     auto r = down_.run(u, c, unlimited, true, ctx_.pipes, ctx_.counters);
+    if (awaitingFirstByte && u.bytesRead > 0)
+      ctx_.counters.firstByte.observeMs(ctx_.loop.nowMs() - connectStartMs_);
     if (r == net::StreamPump::Result::SrcEnded) c.shutdownWrite();
     if (r == net::StreamPump::Result::Failed) return close();
   }

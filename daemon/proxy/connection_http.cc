@@ -289,10 +289,18 @@ void Connection::httpReadResponse() {
     httpLimits.maxHead = limits.maxHeadSize;
     inspect::ResponseHead head;
     inspect::HttpError err = inspect::HttpError::None;
+    // No status yet: no byte of this exchange's response (not even a 1xx) has come in.
+    bool awaitingFirstByte = down_.buffer.empty() && record_.status == 0;
     auto state = readHead(down_.buffer, u, response_.parsedUpTo, httpLimits.maxHead, head, err,
                           [&](std::string_view in, inspect::ResponseHead& h, inspect::HttpError& e) {
                             return inspect::parseResponseHead(in, reqMethod_, httpLimits, h, e);
                           });
+    if (awaitingFirstByte && !down_.buffer.empty()) {
+      // From the record's start (the request head parsed), on the wall clock it is kept in.
+      auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+      ctx_.counters.firstByte.observeMs(nowMs - record_.startUnixMs);
+    }
     if (state == inspect::ParseState::NeedMore) {
       if (u.readEof || u.failed) {
         ctx_.counters.add(Counter::upstream_bad_response);

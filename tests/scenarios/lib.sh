@@ -189,6 +189,7 @@ tg_write_config() {
     [gateway.workers]=2
     [gateway.intercept]=tproxy
     [gateway.manage_nftables]=true
+    [gateway.user]=""
     [log.decisions]=$TG_DECISIONS
     [log.format]=json
     [control.socket]=$TG_SOCK
