@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "daemon/core/diag.h"
@@ -102,6 +103,18 @@ void Daemon::start() {
     return control::listsJson(enforcement_.policy, lastPolicyError_);
   });
   control_->on("cache", [this](const std::vector<std::string>& words) { return cacheCommand(words); });
+  // `tollgatectl log level LEVEL`: diagnostics verbosity until the next reload or restart (a
+  // reload applies [log] level again).
+  control_->on("log", [](const std::vector<std::string>& words) -> std::string {
+    static const std::vector<std::string> kLevels = {"debug", "info", "warning", "error"};
+    if (words.size() == 3 && words[1] == "level" &&
+        std::find(kLevels.begin(), kLevels.end(), words[2]) != kLevels.end()) {
+      diag::setLevel(words[2]);
+      diag::info("log level set to " + words[2] + " by tollgatectl");
+      return "{\"ok\":true,\"level\":\"" + words[2] + "\"}";
+    }
+    return "{\"ok\":false,\"error\":\"usage: log level debug|info|warning|error\"}";
+  });
   auto noPortal = std::string("{\"ok\":false,\"error\":\"the captive portal is disabled ([captive] enabled = false)\"}");
   control_->on("sessions", [this, noPortal](const std::vector<std::string>& words) {
     return captive_ ? captive_->sessionsCommand(words) : noPortal;
@@ -142,6 +155,9 @@ void Daemon::start() {
         config_, neighbours_.get(), cfg.gateway.manageNftables,
         [this](captive::SessionSnapshotPtr sessions) {
           for (auto& w : workers_) w->setCaptiveSessions(sessions);
+          std::lock_guard<std::mutex> lock(sessionsMutex_);
+          lastSessions_ = sessions;
+          if (inspector_) inspector_->setCaptiveSessions(sessions);
         });
     for (auto& w : workers_) w->setCaptiveUsage(&captive_->usage());
     captive_->start();
@@ -160,8 +176,11 @@ void Daemon::start() {
       blocks.push_back(counters_[i].get());
       queues.push_back(&decisionLog_->queue(i));
     }
-    inspector_ = std::make_unique<PacketInspector>(config_, enforcement, neighbours_.get(), blocks, queues);
-    inspector_->start();
+    auto inspector = std::make_unique<PacketInspector>(config_, enforcement, neighbours_.get(), blocks, queues);
+    inspector->start();
+    std::lock_guard<std::mutex> lock(sessionsMutex_);  // a login may publish meanwhile
+    if (lastSessions_) inspector->setCaptiveSessions(lastSessions_);
+    inspector_ = std::move(inspector);
   }
   for (auto& w : workers_) w->start();
   if (captive_) captive_->startTicking();

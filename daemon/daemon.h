@@ -60,6 +60,8 @@ class Daemon {
   std::unique_ptr<control::MetricsServer> metrics_;  // [metrics] listen set; stops during drain
   std::unique_ptr<cache::HttpCache> cache_;  // [cache] enabled; outlives the workers
   std::unique_ptr<CaptivePortal> captive_;   // [captive] enabled; stops before the workers
+  std::mutex sessionsMutex_;                 // the last session snapshot, for the inspector
+  captive::SessionSnapshotPtr lastSessions_;
   std::unique_ptr<PacketInspector> inspector_;  // [nfqueue] enabled; after the workers' blocks
   bool interceptionInstalled_ = false;
   std::atomic<uint64_t> reloads_{0};

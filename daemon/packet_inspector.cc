@@ -1,5 +1,7 @@
 #include "daemon/packet_inspector.h"
 
+#include <arpa/inet.h>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -11,8 +13,13 @@
 
 #include "daemon/core/diag.h"
 #include "daemon/core/event_loop.h"
+#include "daemon/inspect/udp_packet.h"
 #include "daemon/interception.h"
+#include "daemon/packet/dns_judge.h"
+#include "daemon/packet/dns_packet.h"
+#include "daemon/packet/raw_sender.h"
 #include "daemon/quic_flows.h"
+#include "nf/neighbour_table.h"
 #include "nf/nfqueue.h"
 #include "nf/quic_blocked_set.h"
 
@@ -53,10 +60,33 @@ nf::RulesetSpec::Nfqueue::Quic quicOf(config::QuicMode m) {
   return nf::RulesetSpec::Nfqueue::Quic::Pass;
 }
 
+packet::DnsSettings dnsSettingsFor(const config::Config& c) {
+  packet::DnsSettings d;
+  d.suppressHttps = c.dns.suppressHttps;
+  if (!c.dns.blockAnswer.empty()) {
+    sockaddr_storage ss{};
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (inet_pton(AF_INET, c.dns.blockAnswer.c_str(), &sin->sin_addr) == 1) sin->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, c.dns.blockAnswer.c_str(), &sin6->sin6_addr) == 1) sin6->sin6_family = AF_INET6;
+    if (ss.ss_family != 0) d.blockAddress = ss;
+  }
+  return d;
+}
+
 }  // namespace
 
 struct PacketInspector::Lane final : nf::NfQueue::Handler {
   unsigned index = 0;
+  // DNS ([nfqueue] dns): judged here, answers sent back through raw sockets.
+  bool dns = false;
+  packet::DnsSettings dnsSettings;
+  proxy::Enforcement enforcement;
+  captive::SessionSnapshotPtr sessions;
+  const packet::SafeSearchAddresses* safeSearch = nullptr;
+  const nf::NeighbourTable* neighbours = nullptr;
+  log::RecordQueue* logQueue = nullptr;
+  std::unique_ptr<packet::RawSender> raw;
   std::unique_ptr<nf::NfQueue> queue;
   std::unique_ptr<QuicFlows> flows;
   std::unique_ptr<nf::QuicBlockedSet> set;  // null when netlink is unavailable
@@ -73,9 +103,48 @@ struct PacketInspector::Lane final : nf::NfQueue::Handler {
   int64_t lastWarningMs = -kWarningIntervalMs;
 
   nf::PacketVerdict onPacket(const nf::QueuedPacket& p) override {
+    if (dns) {
+      inspect::UdpPacket udp;
+      if (inspect::parseUdpPacket(p.data, udp) == inspect::UdpPacketError::None && udp.dstPort == 53)
+        return onDns(p);
+    }
     nf::PacketVerdict v = flows->onPacket(p.data, p.id, nowMs, unixMs, &effects);
     releaseHeld();  // sent with this batch's verdicts
     return v;
+  }
+
+  nf::PacketVerdict onDns(const nf::QueuedPacket& p) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(p.data.data());
+    std::optional<std::array<uint8_t, 6>> mac;
+    if (neighbours) {
+      if (auto q = packet::parseDnsQueryPacket(bytes, p.data.size()))
+        mac = neighbours->lookup(reinterpret_cast<const sockaddr*>(&q->client));
+    }
+    packet::DnsOutcome o = packet::judgeDns(bytes, p.data.size(), enforcement, dnsSettings,
+                                            safeSearch, sessions.get(), mac, unixMs);
+    if (!o.judged) return nf::PacketVerdict::Accept;
+    counters->add(Counter::dns_queries);
+    std::string_view outcome = o.outcome;
+    if (outcome == "blocked") counters->add(Counter::dns_blocked);
+    else if (outcome == "safe_search") counters->add(Counter::dns_safe_search);
+    else if (outcome == "safe_search_unresolved") counters->add(Counter::dns_safe_search_unresolved);
+    else if (outcome == "https_suppressed") counters->add(Counter::dns_https_suppressed);
+    else if (outcome == "captive") counters->add(Counter::dns_captive);
+    nf::PacketVerdict verdict = nf::PacketVerdict::Accept;
+    if (o.verdict == packet::DnsOutcome::Verdict::Answer) {
+      std::string error;
+      if (raw && raw->send(o.answer, &error)) {
+        verdict = nf::PacketVerdict::Drop;  // the forged answer replaces the resolver's
+        o.record.bytesDown = o.answer.size();
+      } else {
+        counters->add(Counter::dns_answer_failures);
+        o.record.note = "answer_not_sent";
+      }
+    }
+    o.record.bytesUp = p.data.size();
+    if (logQueue->push(std::move(o.record))) counters->add(Counter::log_lines_queued);
+    else counters->add(Counter::log_lines_dropped);
+    return verdict;
   }
 
   void releaseHeld() {
@@ -116,6 +185,8 @@ PacketInspector::PacketInspector(config::ConfigPtr config, proxy::Enforcement en
     lane->index = i;
     lane->counters = counters[i];
     lane->flows = std::make_unique<QuicFlows>(settingsFor(*config_), *counters[i], *logQueues[i], neighbours_);
+    lane->logQueue = logQueues[i];
+    lane->neighbours = neighbours_;
     lanes_.push_back(std::move(lane));
   }
 }
@@ -141,6 +212,7 @@ std::optional<std::string> PacketInspector::installRules(const config::Config& c
   q.quicPorts = config.nfqueue.quicPorts;
   q.firstPackets = config.nfqueue.firstPackets;
   q.bypass = config.nfqueue.failMode == config::FailMode::Open;
+  q.dns = config.nfqueue.dns;
   nf::SteeringResult r = nf::installQueueSteering(spec);
   if (r.error) return r.error;
   const nf::QueueSteering before = steering_.exchange(r.steering);
@@ -168,8 +240,10 @@ std::optional<std::string> PacketInspector::installRules(const config::Config& c
 
 void PacketInspector::start() {
   const config::Config& cfg = *config_;
-  if (cfg.nfqueue.dns)
-    diag::warning("nfqueue: dns = true: DNS inspection is not implemented yet, no DNS is queued");
+  if (cfg.nfqueue.dns) {
+    safeSearch_ = std::make_unique<packet::SafeSearchAddresses>();
+    safeSearch_->start();
+  }
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wakeFd_ < 0) throw std::runtime_error(std::string("eventfd(packet inspector): ") + std::strerror(errno));
   for (auto& lane : lanes_) {
@@ -178,6 +252,11 @@ void PacketInspector::start() {
     o.failOpen = cfg.nfqueue.failMode == config::FailMode::Open;
     lane->queue = std::make_unique<nf::NfQueue>(o);  // throws, naming the queue
     lane->flows->setEnforcement(enforcement_);
+    lane->enforcement = enforcement_;
+    lane->dns = cfg.nfqueue.dns;
+    lane->dnsSettings = dnsSettingsFor(cfg);
+    lane->safeSearch = safeSearch_.get();
+    if (lane->dns) lane->raw = std::make_unique<packet::RawSender>();
     lane->blockTimeout = cfg.nfqueue.blockTimeout;
     lane->generation = generation_.load();
     lane->rulesGeneration = rulesGeneration_.load();
@@ -200,6 +279,12 @@ void PacketInspector::start() {
     Lane* l = lane.get();
     l->thread = std::thread([this, l] { run(*l); });
   }
+}
+
+void PacketInspector::setCaptiveSessions(captive::SessionSnapshotPtr sessions) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sessions_ = std::move(sessions);
+  generation_.fetch_add(1);
 }
 
 void PacketInspector::setEnforcement(proxy::Enforcement enforcement) {
@@ -227,6 +312,9 @@ void PacketInspector::adopt(Lane& lane) {
   if (lane.generation != generation_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(mutex_);
     lane.flows->setEnforcement(enforcement_);
+    lane.enforcement = enforcement_;
+    lane.sessions = sessions_;
+    lane.dnsSettings = dnsSettingsFor(*config_);
     lane.flows->setSettings(settingsFor(*config_));
     lane.blockTimeout = config_->nfqueue.blockTimeout;
     lane.generation = generation_.load();
@@ -304,6 +392,7 @@ void PacketInspector::stop() {
   if (steering_.load() == nf::QueueSteering::Iptables && failOpen) {
     nf::removeIptablesQueueRules();
   }
+  if (safeSearch_) safeSearch_->stop();
 }
 
 }  // namespace tollgate

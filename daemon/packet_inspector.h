@@ -24,6 +24,7 @@
 #include "daemon/core/counters.h"
 #include "daemon/log/decision_log.h"
 #include "daemon/proxy/worker_context.h"
+#include "daemon/packet/safe_search_addresses.h"
 #include "nf/nfqueue_fallback.h"
 
 namespace tollgate::nf {
@@ -52,6 +53,8 @@ class PacketInspector {
   void start();
   // Thread-safe: the policy for flows judged from now on (`tollgatectl reload lists`).
   void setEnforcement(proxy::Enforcement enforcement);
+  // Thread-safe: the captive portal's sessions (DNS of a guest not logged in is not judged).
+  void setCaptiveSessions(captive::SessionSnapshotPtr sessions);
   // After a reload loaded a new table: reloads the chain, re-adds the blocked flows still
   // remembered, and adopts the settings that follow a reload (enabled, queue and threads keep
   // their start values). Returns an error for the reload's log; the threads keep running.
@@ -81,6 +84,8 @@ class PacketInspector {
   std::mutex mutex_;  // guards config_ and enforcement_ between reconfigure() and the threads
   config::ConfigPtr config_;
   proxy::Enforcement enforcement_;
+  captive::SessionSnapshotPtr sessions_;  // guarded by mutex_, adopted with the enforcement
+  std::unique_ptr<packet::SafeSearchAddresses> safeSearch_;  // [nfqueue] dns: safe hosts
   std::atomic<uint64_t> generation_{1};       // bumped with every new config/enforcement
   std::atomic<uint64_t> rulesGeneration_{1};  // bumped after every chain load
 };

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "nf/nft_runner.h"
 
@@ -44,22 +45,31 @@ std::optional<std::string> runTool(const std::string& path, const std::vector<st
   return line + ": " + runError(run, path.c_str());
 }
 
+// The jumps: QUIC from FORWARD (after the nft chain there), DNS from PREROUTING.
+constexpr std::pair<const char*, const char*> kJumps[] = {{"FORWARD", kIptablesQueueChain},
+                                                          {"PREROUTING", kIptablesDnsChain}};
+
 std::optional<std::string> installFamily(const std::string& tool, const std::string& rules) {
   if (auto err = runTool(tool + "-restore", {"--noflush"}, rules)) return err;
-  // -C fails when the jump is absent (or the chain is): then insert it first in FORWARD.
-  NftRun check = runNft({"-t", "mangle", "-C", "FORWARD", "-j", kIptablesQueueChain}, "", tool.c_str(), 15000);
-  if (!check.spawnError && check.exitStatus == 0) return std::nullopt;
-  return runTool(tool, {"-t", "mangle", "-I", "FORWARD", "1", "-j", kIptablesQueueChain});
+  for (auto [hook, chain] : kJumps) {
+    // -C fails when the jump is absent (or the chain is): then insert it first in the hook.
+    NftRun check = runNft({"-t", "mangle", "-C", hook, "-j", chain}, "", tool.c_str(), 15000);
+    if (!check.spawnError && check.exitStatus == 0) continue;
+    if (auto err = runTool(tool, {"-t", "mangle", "-I", hook, "1", "-j", chain})) return err;
+  }
+  return std::nullopt;
 }
 
 void removeFamily(const std::string& tool) {
-  // Every jump (a crashed start may have left two), then the chain itself.
-  for (int i = 0; i < 8; ++i) {
-    NftRun run = runNft({"-t", "mangle", "-D", "FORWARD", "-j", kIptablesQueueChain}, "", tool.c_str(), 15000);
-    if (run.spawnError || run.exitStatus != 0) break;
+  for (auto [hook, chain] : kJumps) {
+    // Every jump (a crashed start may have left two), then the chain itself.
+    for (int i = 0; i < 8; ++i) {
+      NftRun run = runNft({"-t", "mangle", "-D", hook, "-j", chain}, "", tool.c_str(), 15000);
+      if (run.spawnError || run.exitStatus != 0) break;
+    }
+    runNft({"-t", "mangle", "-F", chain}, "", tool.c_str(), 15000);
+    runNft({"-t", "mangle", "-X", chain}, "", tool.c_str(), 15000);
   }
-  runNft({"-t", "mangle", "-F", kIptablesQueueChain}, "", tool.c_str(), 15000);
-  runNft({"-t", "mangle", "-X", kIptablesQueueChain}, "", tool.c_str(), 15000);
 }
 
 }  // namespace
@@ -83,6 +93,7 @@ std::string renderIptablesQueueRules(const RulesetSpec& spec) {
   if (q.bypass) target += " --queue-bypass";
   std::string out = "*mangle\n";
   out += std::string(":") + kIptablesQueueChain + " - [0:0]\n";
+  out += std::string(":") + kIptablesDnsChain + " - [0:0]\n";
   for (const auto& lan : spec.lanInterfaces) {
     // The mark carries the nft chain's verdict; the other matches repeat it so that a packet
     // marked by anyone else is still not queued beyond the first packets.
@@ -91,6 +102,10 @@ std::string renderIptablesQueueRules(const RulesetSpec& spec) {
            "/" + hex(spec.markMask) + " -m connbytes --connbytes 0:" +
            std::to_string(q.firstPackets) +
            " --connbytes-dir original --connbytes-mode packets -j NFQUEUE " + target + "\n";
+    if (q.dns) {
+      out += std::string("-A ") + kIptablesDnsChain + " -i " + lan + " -p udp --dport 53 -m mark --mark " +
+             hex(nfqueueFallbackMark(spec)) + "/" + hex(spec.markMask) + " -j NFQUEUE " + target + "\n";
+    }
   }
   out += "COMMIT\n";
   return out;
@@ -108,7 +123,8 @@ std::optional<bool> nftHasQueue(std::string* error) {
 SteeringResult installQueueSteering(RulesetSpec spec) {
   SteeringResult result;
   if (!spec.nfqueue.enabled) return result;
-  const bool inspect = spec.nfqueue.quic == RulesetSpec::Nfqueue::Quic::Inspect;
+  const bool inspect =
+      spec.nfqueue.quic == RulesetSpec::Nfqueue::Quic::Inspect || spec.nfqueue.dns;
   bool useNft = true;
   if (inspect) {
     std::string probeError;

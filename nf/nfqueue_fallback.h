@@ -26,6 +26,8 @@
 namespace tollgate::nf {
 
 inline constexpr const char* kIptablesQueueChain = "TOLLGATE_QUIC";
+// DNS queries ([nfqueue] dns), marked by the nft prerouting chain: jumped to from PREROUTING.
+inline constexpr const char* kIptablesDnsChain = "TOLLGATE_DNS";
 inline constexpr const char* kIptablesPath = "/usr/sbin/iptables-nft";
 inline constexpr const char* kIp6tablesPath = "/usr/sbin/ip6tables-nft";
 

@@ -259,6 +259,30 @@ void writeCaptive(Writer& w, const RulesetSpec& spec) {
 // blocked flow is dropped before anything queues it, and before the filter chains, so the
 // packets user space accepts still meet the admin's forward rules (an accept from the queue
 // ends only the chain that queued it).
+// DNS queries in prerouting, so queries to the gateway's own resolver are seen as well as
+// forwarded ones; only UDP (a TCP query is a follow-up to a truncated answer, which the
+// inspector never forges).
+void writeNfqueueDns(Writer& w, const RulesetSpec& spec) {
+  const RulesetSpec::Nfqueue& q = spec.nfqueue;
+  std::string target = "to " + std::to_string(q.queue);
+  if (q.queues > 1) target += "-" + std::to_string(q.queue + q.queues - 1);
+  w.line(std::string("\tchain ") + kNfqueueDnsChain + " {");
+  w.line("\t\ttype filter hook prerouting priority mangle - 1; policy accept;");
+  w.rule("iifname != " + interfaceSet(spec.lanInterfaces) + " return", "only queries from the LAN");
+  w.rule("ip saddr @bypass_src4 return", "bypass clients are never inspected");
+  w.rule("ip6 saddr @bypass_src6 return", "bypass clients are never inspected");
+  if (q.queueInNft) {
+    w.rule("udp dport 53 counter queue " + std::string(q.bypass ? "flags bypass " : "") + target,
+           "DNS queries to the inspector (blocked names, safe search, HTTPS records)");
+  } else {
+    w.rule("udp dport 53 counter meta mark set meta mark & " + hex32(~spec.markMask) + " | " +
+               hex32(nfqueueFallbackMark(spec)),
+           "DNS queries: marked for the iptables-nft NFQUEUE rule in mangle PREROUTING");
+  }
+  w.line("\t}");
+  w.line("");
+}
+
 void writeNfqueue(Writer& w, const RulesetSpec& spec) {
   using Quic = RulesetSpec::Nfqueue::Quic;
   const RulesetSpec::Nfqueue& q = spec.nfqueue;
@@ -314,6 +338,7 @@ void writeNfqueue(Writer& w, const RulesetSpec& spec) {
   }
   w.line("\t}");
   w.line("");
+  if (q.dns) writeNfqueueDns(w, spec);
 }
 
 }  // namespace
@@ -465,8 +490,11 @@ std::string renderNfqueueRules(const RulesetSpec& spec) {
   w.line("table " + table + " {");
   w.line(std::string("\tchain ") + kNfqueueChain + " {");
   w.line("\t}");
+  w.line(std::string("\tchain ") + kNfqueueDnsChain + " {");
+  w.line("\t}");
   w.line("}");
   w.line("delete chain " + table + " " + kNfqueueChain);
+  w.line("delete chain " + table + " " + kNfqueueDnsChain);
   w.line("table " + table + " {");
   writeNfqueue(w, spec);
   w.line("}");

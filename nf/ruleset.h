@@ -85,6 +85,9 @@ struct RulesetSpec {
     // false on kernels without nft's queue expression: the chain keeps its drop rules and
     // iptables-nft does the queueing (nf/nfqueue_fallback.h).
     bool queueInNft = true;
+    // DNS queries (UDP/53) from the LAN interfaces, to the gateway or through it, are queued
+    // too, from a prerouting chain of their own (kNfqueueDnsChain).
+    bool dns = false;
   };
   Nfqueue nfqueue;
 };
@@ -94,6 +97,7 @@ struct RulesetSpec {
 inline constexpr const char* kQuicBlockedV4Set = "quic_blocked4";
 inline constexpr const char* kQuicBlockedV6Set = "quic_blocked6";
 inline constexpr const char* kNfqueueChain = "nfqueue";
+inline constexpr const char* kNfqueueDnsChain = "nfqueue_dns";
 
 // The names of the captive sets in the rendered table.
 inline constexpr const char* kCaptiveMacSet = "captive_macs";

@@ -289,6 +289,19 @@ const std::vector<OptionSpec>& optionTable() {
        }},
       {"nfqueue", "quic_ports", [](C& c, S v) { c.nfqueue.quicPorts = parsePorts(v); }},
       {"nfqueue", "dns", [](C& c, S v) { c.nfqueue.dns = parseBool(v); }},
+      {"dns", "block_answer",
+       [](C& c, S v) {
+         auto l = lower(v);
+         if (l == "nxdomain" || l.empty()) {
+           c.dns.blockAnswer.clear();
+           return;
+         }
+         unsigned char buf[16];
+         if (inet_pton(AF_INET, v.c_str(), buf) != 1 && inet_pton(AF_INET6, v.c_str(), buf) != 1)
+           throw ConfigError("'" + v + "' is neither nxdomain nor an IP address");
+         c.dns.blockAnswer = v;
+       }},
+      {"dns", "suppress_https", [](C& c, S v) { c.dns.suppressHttps = parseBool(v); }},
       {"nfqueue", "fail_mode",
        [](C& c, S v) {
          c.nfqueue.failMode = parseEnum<FailMode>(v, {{"open", FailMode::Open}, {"closed", FailMode::Closed}});

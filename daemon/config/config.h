@@ -150,11 +150,17 @@ struct NfqueueConfig {
   uint32_t threads = 1;     // one queue and one inspector thread each (flow-hash balanced)
   QuicMode quic = QuicMode::Inspect;
   std::vector<uint16_t> quicPorts{443};
-  bool dns = false;         // reserved: DNS queries (not inspected yet)
+  bool dns = false;         // DNS queries from the LAN judged too ([dns])
   FailMode failMode = FailMode::Open;  // open: `bypass` (packets flow while no one listens)
   uint32_t firstPackets = 4;           // packets per flow (original direction) queued
   Millis blockTimeout{300000};         // a blocked flow's element in the quic_blocked sets
   uint32_t maxFlows = 4096;            // flow table entries per thread
+};
+
+// [dns]: what the packet inspector answers for DNS queries ([nfqueue] dns = true).
+struct DnsConfig {
+  std::string blockAnswer;     // "" = NXDOMAIN; else an IPv4 or IPv6 address (the block page)
+  bool suppressHttps = true;   // HTTPS (type 65) queries in filtering groups: no records
 };
 
 // A section of a kind that may appear many times, [list.NAME], [schedule.NAME], [group.NAME]:
@@ -185,6 +191,7 @@ struct Config {
   CaptiveConfig captive;
   RadiusConfig radius;
   NfqueueConfig nfqueue;
+  DnsConfig dns;
   std::vector<NamedSection> sections;  // in file order
 };
 using ConfigPtr = std::shared_ptr<const Config>;

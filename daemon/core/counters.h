@@ -105,7 +105,14 @@ namespace tollgate {
   X(quic_flows_expired)        /* decided flows forgotten after their timeout */                \
   X(quic_undecided_expired)    /* undecided flows forgotten after their timeout */              \
   X(quic_block_set_adds)       /* flows added to the quic_blocked sets */                       \
-  X(quic_block_set_failures)   /* adding to the quic_blocked sets failed (later packets pass) */
+  X(quic_block_set_failures)   /* adding to the quic_blocked sets failed (later packets pass) */ \
+  X(dns_queries)               /* DNS queries judged by the packet inspector */            \
+  X(dns_blocked)               /* answered NXDOMAIN or the block address */               \
+  X(dns_safe_search)           /* answered with a search engine's safe host */            \
+  X(dns_safe_search_unresolved)/* safe host not resolved yet: passed on */                \
+  X(dns_https_suppressed)      /* HTTPS (type 65) answered with no records */             \
+  X(dns_captive)               /* guest not logged in: passed on unjudged */              \
+  X(dns_answer_failures)       /* a forged answer could not be sent: the query passed */
 
 enum class Counter : unsigned {
 #define TOLLGATE_COUNTER_ENUM(name) name,

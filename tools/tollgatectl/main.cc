@@ -25,6 +25,7 @@ void usage() {
       "  reload    re-read the daemon's config file (the running config stays on error)\n"
       "  reload lists   re-read the list files only\n"
       "  lists     each list: format, entries, skipped lines, load time, memory, warnings\n"
+      "  log level debug|info|warning|error   diagnostics verbosity until the next reload\n"
       "  explain --client IP [--mac MAC] [--at TIME] [--dst IP] URL|--sni NAME\n"
       "            the decision for such a request and every rule that matched (file:line)\n"
       "  cache stats         objects, bytes, hit ratios by requests and by bytes\n"

@@ -142,8 +142,9 @@ TEST(NfqueueRuleset, WithoutNftQueueTheChainMarksForIptables) {
 
 TEST(NfqueueRuleset, AloneItReplacesOnlyTheChainOfTheExistingTable) {
   const std::string t = renderNfqueueRules(spec());
-  EXPECT_EQ(t.find("table inet tollgate {\n\tchain nfqueue {\n\t}\n}\ndelete chain inet tollgate "
-                   "nfqueue\ntable inet tollgate {\n"),
+  EXPECT_EQ(t.find("table inet tollgate {\n\tchain nfqueue {\n\t}\n\tchain nfqueue_dns {\n\t}\n}\n"
+                   "delete chain inet tollgate nfqueue\ndelete chain inet tollgate nfqueue_dns\n"
+                   "table inet tollgate {\n"),
             t.find("table inet tollgate {"));
   EXPECT_FALSE(has(t, "delete table"));
   EXPECT_FALSE(has(t, "set bypass_src4 {"));  // referenced, defined by the table's own load
@@ -175,7 +176,7 @@ TEST(NfqueueRuleset, IptablesFallbackQueuesTheMarkedFirstPackets) {
   s.lanInterfaces = {"lan0", "lan1"};
   const std::string t = renderIptablesQueueRules(s);
   EXPECT_EQ(t,
-            "*mangle\n:TOLLGATE_QUIC - [0:0]\n"
+            "*mangle\n:TOLLGATE_QUIC - [0:0]\n:TOLLGATE_DNS - [0:0]\n"
             "-A TOLLGATE_QUIC -i lan0 -p udp -m multiport --dports 443 -m mark --mark 0x3/0xff "
             "-m connbytes --connbytes 0:4 --connbytes-dir original --connbytes-mode packets "
             "-j NFQUEUE --queue-num 0 --queue-bypass\n"
@@ -448,6 +449,20 @@ TEST_F(QueueLoop, DISABLED_RateOfAcceptedPackets) {
               got, s, got / s, static_cast<unsigned long long>(q.counters().verdictSends),
               static_cast<unsigned long long>(q.counters().verdictBatches),
               static_cast<unsigned long long>(q.counters().overruns));
+}
+
+TEST(NfqueueRuleset, DnsQueriesAreQueuedFromPrerouting) {
+  RulesetSpec s = spec();
+  EXPECT_FALSE(has(renderNfqueueRules(s), "udp dport 53"));
+  s.nfqueue.dns = true;
+  std::string t = renderNfqueueRules(s);
+  size_t chain = at(t, "\tchain nfqueue_dns {\n\t\ttype filter hook prerouting priority mangle - 1;");
+  EXPECT_LT(chain, at(t, "udp dport 53 counter queue flags bypass to 0 comment"));
+  s.nfqueue.queueInNft = false;
+  t = renderNfqueueRules(s);
+  at(t, "udp dport 53 counter meta mark set meta mark & 0xffffff00 | 0x00000003 comment");
+  const std::string ipt = renderIptablesQueueRules(s);
+  at(ipt, "-A TOLLGATE_DNS -i lan0 -p udp --dport 53 -m mark --mark 0x3/0xff -j NFQUEUE --queue-num 0 --queue-bypass\n");
 }
 
 }  // namespace
