@@ -23,6 +23,7 @@ nf::RulesetSpec rulesetSpecFor(const config::Config& config) {
   spec.bypassDst = g.bypassDst;
   spec.bypassSrc = g.bypassSrc;
   spec.failClosed = g.failMode == config::FailMode::Closed;
+  spec.blockDot = config.dns.blockDot;
   if (config.captive.enabled) {
     spec.captive.enabled = true;
     spec.captive.dnsServers = config.captive.dnsServers;

@@ -37,6 +37,7 @@ filters::PolicySpec policySpecFor(const config::Config& config) {
   spec.filter.blockPage = f.blockPage;
   spec.filter.blockRedirect = f.blockRedirect;
   spec.filter.neverBlock = joined(f.neverBlock);
+  spec.filter.blockDoh = config.dns.blockDoh;
   spec.filter.configFile = config.sourceName;
   spec.filter.configLine = f.line;
   return spec;

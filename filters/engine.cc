@@ -3,6 +3,7 @@
 #include <ctime>
 #include <optional>
 
+#include "filters/doh_endpoints.h"
 #include "filters/safe_search.h"
 #include "filters/schedule.h"
 
@@ -87,6 +88,15 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
     }
   }
 
+  // DoH endpoints, for groups that filter: a browser resolving through one would bypass every
+  // list and safe search (filters/doh_endpoints.h).
+  const bool groupFilters = !group.rules.empty() || group.defaultAction != Action::Allow;
+  if (!decided && settings_.blockDoh && groupFilters && isDohEndpoint(request.host)) {
+    v.action = Action::Block;
+    v.rule = "block_doh";
+    decided = true;
+  }
+
   const bool tlsLike = request.protocol == Protocol::Tls || request.protocol == Protocol::Quic;
   if (!decided && group.blockEch && tlsLike && request.hasEch) {
     v.action = Action::Block;
@@ -165,7 +175,7 @@ Verdict PolicyEngine::evaluate(const PolicyRequest& request, Explanation* trace)
   if (request.protocol == Protocol::Dns) {
     if (group.safeSearch && (v.action == Action::Allow || v.action == Action::Log))
       v.safeSearchHost = safeSearchDnsHost(request.host);
-    v.groupFilters = !group.rules.empty() || group.defaultAction != Action::Allow;
+    v.groupFilters = groupFilters;
   }
   if (trace != nullptr) trace->verdict = v;
   return v;

@@ -42,6 +42,7 @@ struct FilterSettings {
   std::string blockPage;
   std::string blockRedirect;  // required when any rule or default says "redirect"
   std::string neverBlock;     // "gateway.lan, 10.0.0.1, 192.168.1.0/24"
+  bool blockDoh = false;      // [dns] block_doh: known DoH endpoints blocked in filtering groups
   std::string configFile;
   int configLine = 0;
 };

@@ -422,6 +422,16 @@ std::string renderNftRuleset(const RulesetSpec& spec) {
   writeSet(w, "bypass_src4", "ipv4_addr", src.v4);
   writeSet(w, "bypass_src6", "ipv6_addr", src.v6);
   if (spec.captive.enabled) writeCaptive(w, spec);
+  if (spec.blockDot) {
+    w.line("\tchain dot_block {");
+    w.line("\t\ttype filter hook forward priority filter; policy accept;");
+    w.rule("iifname " + interfaceSet(spec.lanInterfaces) + " tcp dport 853 counter reject with tcp reset",
+           "[dns] block_dot: DNS over TLS refused, the device falls back to plain DNS");
+    w.rule("iifname " + interfaceSet(spec.lanInterfaces) + " udp dport 853 counter drop",
+           "[dns] block_dot: DNS over QUIC dropped");
+    w.line("\t}");
+    w.line("");
+  }
   if (spec.nfqueue.enabled) writeNfqueue(w, spec);
 
   // The daemon marks its upstream sockets with SO_MARK; conntrack remembers it so replies,

@@ -90,6 +90,9 @@ struct RulesetSpec {
     bool dns = false;
   };
   Nfqueue nfqueue;
+  // [dns] block_dot: DNS over TLS and over QUIC (port 853) from the LAN interfaces refused (a
+  // TCP reset, UDP dropped) in a forward chain of its own, so devices fall back to plain DNS.
+  bool blockDot = false;
 };
 
 // The sets of blocked QUIC flows (timeouts per element, added by the inspector over netlink):

@@ -302,6 +302,8 @@ const std::vector<OptionSpec>& optionTable() {
          c.dns.blockAnswer = v;
        }},
       {"dns", "suppress_https", [](C& c, S v) { c.dns.suppressHttps = parseBool(v); }},
+      {"dns", "block_doh", [](C& c, S v) { c.dns.blockDoh = parseBool(v); }},
+      {"dns", "block_dot", [](C& c, S v) { c.dns.blockDot = parseBool(v); }},
       {"nfqueue", "fail_mode",
        [](C& c, S v) {
          c.nfqueue.failMode = parseEnum<FailMode>(v, {{"open", FailMode::Open}, {"closed", FailMode::Closed}});

@@ -161,6 +161,8 @@ struct NfqueueConfig {
 struct DnsConfig {
   std::string blockAnswer;     // "" = NXDOMAIN; else an IPv4 or IPv6 address (the block page)
   bool suppressHttps = true;   // HTTPS (type 65) queries in filtering groups: no records
+  bool blockDoh = true;        // known DoH endpoints blocked (SNI, QUIC, DNS) in filtering groups
+  bool blockDot = false;       // DNS over TLS/QUIC (port 853) from the LAN refused
 };
 
 // A section of a kind that may appear many times, [list.NAME], [schedule.NAME], [group.NAME]:

@@ -24,6 +24,21 @@ default = allow
 safe_search = true"
 tg_start nfqueue.enabled=true nfqueue.dns=true nfqueue.quic=pass
 dnsq() { client "$PY" "$SCN_DIR/dnsq.py" 10.77.1.1 "$@"; }
+# a DNS-over-TLS port at the origin (accepts and holds), to tell block_dot's reset from no listener
+lab_spawn origin dot "$PY" -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 853)); s.listen(16)
+held=[]
+while True: held.append(s.accept()[0])' >/dev/null
+lab_wait_port origin any 853 10 >/dev/null || fail "the port-853 listener did not start"
+dot() {
+  client "$PY" -c 'import socket
+s=socket.socket(); s.settimeout(3)
+try:
+    s.connect(("10.77.2.2", 853)); print("connected")
+except ConnectionRefusedError: print("refused")
+except OSError as e: print(type(e).__name__)'
+}
+assert_eq connected "$(dot)" "port 853 without block_dot"
 
 assert_eq "rcode=0 answers=10.77.2.2" "$(dnsq allowed.test)" "an allowed name, answered by dnsmasq"
 assert_eq "rcode=3 answers=" "$(dnsq www.blocked.test)" "a blocked name"
@@ -40,8 +55,16 @@ blocked=$(grep '"host":"www.blocked.test"' "$TG_DECISIONS" | head -1)
 [[ $blocked == *'"proto":"dns"'* && $blocked == *'"action":"block"'* && $blocked == *'"list":"bad"'* ]] ||
   fail "decision line of the blocked query: $blocked"
 
-# block_answer = an address: A queries get it
-tg_write_config nfqueue.enabled=true nfqueue.dns=true nfqueue.quic=pass dns.block_answer=10.77.2.9
+# DoH endpoints ([dns] block_doh, on by default) for a filtering group: by name, and Firefox's
+# canary so it keeps DoH off
+assert_eq "rcode=3 answers=" "$(dnsq dns.google)" "a DoH endpoint's name"
+assert_eq "rcode=3 answers=" "$(dnsq use-application-dns.net)" "Firefox's DoH canary"
+grep -q '"host":"dns.google".*"rule":"block_doh"' "$TG_DECISIONS" || fail "no block_doh line for dns.google"
+
+# block_answer = an address: A queries get it; block_dot: port 853 refused
+tg_write_config nfqueue.enabled=true nfqueue.dns=true nfqueue.quic=pass dns.block_answer=10.77.2.9 \
+  dns.block_dot=true
 tg_reload
 assert_eq "rcode=0 answers=10.77.2.9" "$(dnsq www.blocked.test)" "a blocked name with block_answer = 10.77.2.9"
+assert_eq refused "$(dot)" "DNS over TLS (port 853) with block_dot"
 pass

@@ -298,6 +298,26 @@ TEST_F(EngineTest, QuicIsJudgedLikeTlsIncludingBlockEch) {
   EXPECT_EQ(engine->decide(q).rule, "block_ech");
 }
 
+TEST_F(EngineTest, DohEndpointsAreBlockedForFilteringGroupsOnly) {
+  GroupSpec kids = groupSpec("kids", "10.0.0.0/24", "block social", 40);
+  spec_.groups = {kids};
+  spec_.filter.blockDoh = true;
+  auto engine = build();
+  PolicyRequest tls = http("mozilla.cloudflare-dns.com");
+  tls.protocol = Protocol::Tls;
+  Verdict v = engine->decide(tls);
+  EXPECT_EQ(v.action, Action::Block);
+  EXPECT_EQ(v.rule, "block_doh");
+  PolicyRequest dns = http("use-application-dns.net");
+  dns.protocol = Protocol::Dns;
+  EXPECT_EQ(engine->decide(dns).rule, "block_doh");
+  tls.host = "notcloudflare-dns.com";
+  EXPECT_EQ(engine->decide(tls).action, Action::Allow);
+  client_ = address("10.9.0.1");  // the default group filters nothing: DoH is its business
+  tls.host = "dns.google";
+  EXPECT_EQ(engine->decide(tls).action, Action::Allow);
+}
+
 TEST_F(EngineTest, BlockedRequestGetsNoSafeSearchUrl) {
   lists_["search"] = {fake("search", {"google.com"})};
   spec_.lists.push_back(listSpec("search", 12));

@@ -406,3 +406,19 @@ TEST(RulesetCaptiveTest, BadGardenEntryIsNamed) {
 
 }  // namespace
 }  // namespace tollgate::nf
+
+namespace tollgate::nf {
+namespace {
+
+TEST(RulesetDotTest, Port853IsRefusedOnlyWhenAsked) {
+  RulesetSpec s = baseSpec();
+  EXPECT_FALSE(has(renderNftRuleset(s), "853"));
+  s.blockDot = true;
+  std::string t = renderNftRuleset(s);
+  at(t, "\tchain dot_block {\n\t\ttype filter hook forward priority filter; policy accept;");
+  at(t, "iifname { \"lan0\" } tcp dport 853 counter reject with tcp reset comment");
+  at(t, "iifname { \"lan0\" } udp dport 853 counter drop comment");
+}
+
+}  // namespace
+}  // namespace tollgate::nf
