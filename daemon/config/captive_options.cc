@@ -10,26 +10,9 @@
 namespace tollgate::config::detail {
 namespace {
 
-// "10.0.0.1:8080", "[fd00::1]:8080": a literal address (the portal binds to the gateway's LAN
-// addresses, never to a name it would have to resolve) and a port.
-void checkListen(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 == text.size())
-    throw ConfigError("'" + text + "' is not ADDR:PORT");
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  else if (host.find(':') != std::string::npos)
-    throw ConfigError("'" + text + "': write an IPv6 address as [ADDR]:PORT");
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
-    throw ConfigError("'" + text + "': '" + host + "' is not an IP address");
-  if (parseUnsigned(text.substr(colon + 1), 65535) == 0) throw ConfigError("port 0 in '" + text + "'");
-}
-
 std::vector<std::string> parseListenList(const std::string& v) {
   auto list = splitList(v);
-  for (auto& item : list) checkListen(item);
+  for (auto& item : list) checkListenAddress(item);
   return list;
 }
 
@@ -88,6 +71,21 @@ std::string absolutePath(const std::string& v, const char* what) {
 }
 
 }  // namespace
+
+void checkListenAddress(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size())
+    throw ConfigError("'" + text + "' is not ADDR:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string::npos)
+    throw ConfigError("'" + text + "': write an IPv6 address as [ADDR]:PORT");
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
+    throw ConfigError("'" + text + "': '" + host + "' is not an IP address");
+  if (parseUnsigned(text.substr(colon + 1), 65535) == 0) throw ConfigError("port 0 in '" + text + "'");
+}
 
 std::vector<OptionSpec> captiveOptions() {
   using C = Config;

@@ -107,25 +107,11 @@ namespace {
 
 using namespace detail;
 
-// [metrics] listen: "127.0.0.1:9750", "[::1]:9750", or empty (no endpoint). A literal address:
-// the endpoint binds to one of the gateway's own, never to a name resolved once at start.
+// [metrics] listen: "127.0.0.1:9750", "[::1]:9750", or empty (no endpoint).
 std::string parseMetricsListen(const std::string& text) {
-  if (text.empty()) return text;
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 == text.size())
-    throw ConfigError("'" + text + "' is not ADDR:PORT (empty disables the endpoint)");
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  else if (host.find(':') != std::string::npos)
-    throw ConfigError("'" + text + "': write an IPv6 address as [ADDR]:PORT");
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
-    throw ConfigError("'" + text + "': '" + host + "' is not an IP address");
-  if (parseUnsigned(text.substr(colon + 1), 65535) == 0) throw ConfigError("port 0 in '" + text + "'");
+  if (!text.empty()) checkListenAddress(text);
   return text;
 }
-
 
 std::vector<OptionSpec> withCaptive(std::vector<OptionSpec> table) {
   for (auto& spec : captiveOptions()) table.push_back(std::move(spec));

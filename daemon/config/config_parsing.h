@@ -23,6 +23,9 @@ uint64_t parseUnsigned(const std::string& text, uint64_t max);  // decimal or 0x
 bool parseBool(const std::string& text);
 std::vector<uint16_t> parsePorts(const std::string& text);
 void checkCidr(const std::string& text);
+// "10.0.0.1:8080", "[fd00::1]:8080": a literal address (listeners bind to the gateway's own
+// addresses, never to a name resolved once at start) and a non-zero port.
+void checkListenAddress(const std::string& text);
 
 template <typename E>
 E parseEnum(const std::string& text, std::initializer_list<std::pair<const char*, E>> choices) {

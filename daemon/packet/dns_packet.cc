@@ -85,32 +85,37 @@ Tins::DNS answerFor(const Tins::DNS& request, const DnsAnswer& answer) {
   return out;
 }
 
+// IP is Tins::IP or Tins::IPv6: the two differ only in their address types.
+template <class IP>
+std::optional<DnsQuery> parseAs(const uint8_t* packet, size_t length) {
+  IP ip(packet, static_cast<uint32_t>(length));
+  const auto* udp = ip.template find_pdu<Tins::UDP>();
+  if (udp == nullptr) return std::nullopt;
+  auto q = queryOf(dnsOf(*udp));
+  if (!q) return std::nullopt;
+  fill(q->client, ip.src_addr(), udp->sport());
+  fill(q->server, ip.dst_addr(), udp->dport());
+  return q;
+}
+
+template <class IP>
+std::vector<uint8_t> answerAs(const uint8_t* packet, size_t length, const DnsAnswer& answer) {
+  IP ip(packet, static_cast<uint32_t>(length));
+  const auto& udp = ip.template rfind_pdu<Tins::UDP>();
+  Tins::DNS dns = answerFor(dnsOf(udp), answer);
+  // Swapped: the answer comes from the resolver the client asked (Tins takes dst, src).
+  IP reply = IP(ip.src_addr(), ip.dst_addr()) / Tins::UDP(udp.sport(), udp.dport()) / dns;
+  return reply.serialize();
+}
+
 }  // namespace
 
 std::optional<DnsQuery> parseDnsQueryPacket(const uint8_t* packet, size_t length) {
   if (length < 20) return std::nullopt;
   try {
     const uint8_t version = packet[0] >> 4;
-    if (version == 4) {
-      Tins::IP ip(packet, static_cast<uint32_t>(length));
-      const auto* udp = ip.find_pdu<Tins::UDP>();
-      if (udp == nullptr) return std::nullopt;
-      auto q = queryOf(dnsOf(*udp));
-      if (!q) return std::nullopt;
-      fill(q->client, ip.src_addr(), udp->sport());
-      fill(q->server, ip.dst_addr(), udp->dport());
-      return q;
-    }
-    if (version == 6) {
-      Tins::IPv6 ip(packet, static_cast<uint32_t>(length));
-      const auto* udp = ip.find_pdu<Tins::UDP>();
-      if (udp == nullptr) return std::nullopt;
-      auto q = queryOf(dnsOf(*udp));
-      if (!q) return std::nullopt;
-      fill(q->client, ip.src_addr(), udp->sport());
-      fill(q->server, ip.dst_addr(), udp->dport());
-      return q;
-    }
+    if (version == 4) return parseAs<Tins::IP>(packet, length);
+    if (version == 6) return parseAs<Tins::IPv6>(packet, length);
   } catch (const std::exception&) {
     // libtins reports malformed input by throwing: not a query we judge.
   }
@@ -121,24 +126,8 @@ std::vector<uint8_t> buildDnsAnswerPacket(const uint8_t* packet, size_t length,
                                           const DnsAnswer& answer) {
   try {
     const uint8_t version = length > 0 ? packet[0] >> 4 : 0;
-    if (version == 4) {
-      Tins::IP ip(packet, static_cast<uint32_t>(length));
-      const auto& udp = ip.rfind_pdu<Tins::UDP>();
-      Tins::DNS dns = answerFor(dnsOf(udp), answer);
-      Tins::IP reply = Tins::IP(ip.src_addr(), ip.dst_addr()) /
-                       Tins::UDP(udp.sport(), udp.dport()) / dns;
-      reply.ttl(64);
-      return reply.serialize();
-    }
-    if (version == 6) {
-      Tins::IPv6 ip(packet, static_cast<uint32_t>(length));
-      const auto& udp = ip.rfind_pdu<Tins::UDP>();
-      Tins::DNS dns = answerFor(dnsOf(udp), answer);
-      Tins::IPv6 reply = Tins::IPv6(ip.src_addr(), ip.dst_addr()) /
-                         Tins::UDP(udp.sport(), udp.dport()) / dns;
-      reply.hop_limit(64);
-      return reply.serialize();
-    }
+    if (version == 4) return answerAs<Tins::IP>(packet, length, answer);
+    if (version == 6) return answerAs<Tins::IPv6>(packet, length, answer);
   } catch (const std::exception&) {
   }
   return {};

@@ -33,7 +33,7 @@ TEST(MetricsConfig, AcceptsIpv4AndBracketedIpv6) {
 
 TEST(MetricsConfig, BadValuesNameFileLineAndKey) {
   EXPECT_EQ(errorOf("[metrics]\n\nlisten = 9750\n"),
-            "test.conf:3: listen: '9750' is not ADDR:PORT (empty disables the endpoint)");
+            "test.conf:3: listen: '9750' is not ADDR:PORT");
   EXPECT_EQ(errorOf("[metrics]\nlisten = localhost:9750\n"),
             "test.conf:2: listen: 'localhost:9750': 'localhost' is not an IP address");
   EXPECT_EQ(errorOf("[metrics]\nlisten = ::1:9750\n"),
