@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
   libgtest-dev libgmock-dev libcap-dev \
   nftables iptables iproute2 procps psmisc curl openssl ca-certificates python3 socat netcat-openbsd \
   nginx-light wrk squid haproxy systemd freeradius chromium python3-websocket dnsmasq-base \
-  prometheus man-db groff-base logrotate
+  prometheus man-db groff-base logrotate bind9-dnsutils
 
 .PHONY: all deps build test unit fuzz-smoke fuzz scenarios demo bench install clean
 

@@ -44,6 +44,13 @@ assert_eq "rcode=0 answers=10.77.2.2" "$(dnsq allowed.test)" "an allowed name, a
 assert_eq "rcode=3 answers=" "$(dnsq www.blocked.test)" "a blocked name"
 assert_eq "rcode=0 answers=10.77.2.3" "$(dnsq www.google.com)" "safe search: forcesafesearch.google.com's address"
 assert_eq "rcode=0 answers=" "$(dnsq example.org HTTPS)" "an HTTPS record query in a filtering group"
+# the same with dig, the admin's tool
+if command -v dig >/dev/null; then
+  client dig +time=3 +tries=1 @10.77.1.1 www.blocked.test A >"$OUT/dig.out" || true
+  grep -q 'status: NXDOMAIN' "$OUT/dig.out" || fail "dig of a blocked name: $(cat "$OUT/dig.out")"
+  assert_eq 10.77.2.2 "$(client dig +short +time=3 +tries=1 @10.77.1.1 allowed.test A)" "dig of an allowed name"
+  assert_eq 10.77.2.3 "$(client dig +short +time=3 +tries=1 @10.77.1.1 www.google.com A)" "dig with safe search"
+fi
 assert_ge 1 "$(counter dns_blocked)" "dns_blocked"
 assert_ge 1 "$(counter dns_safe_search)" "dns_safe_search"
 assert_ge 1 "$(counter dns_https_suppressed)" "dns_https_suppressed"

@@ -155,6 +155,13 @@ if [[ -x $CHROMIUM ]]; then
   assert_eq fixture.example "$(log_field 1 sni)" "chromium: sni"
   port=$(log_field 1 client_port)
   assert_eq 0 "$(arrived_from "$port")" "chromium datagrams at the origin"
+  # ... and the same name over TCP, as Chromium's fallback goes: the proxy blocks it by SNI.
+  client timeout "$(scaled 15)" "$CHROMIUM" --headless=new --no-sandbox --disable-gpu \
+    --user-data-dir="$OUT/chromium-profile-tcp" --disable-quic \
+    --host-resolver-rules="MAP fixture.example $ORIGIN" \
+    --timeout=4000 --dump-dom https://fixture.example/ >"$OUT/chromium-tcp.out" 2>"$OUT/chromium-tcp.log" || true
+  tcp_line() { grep '"proto":"tls"' "$TG_DECISIONS" | grep '"sni":"fixture.example"' | grep -q '"action":"block"'; }
+  wait_for tcp_line
 else
   note "chromium not installed: real-browser leg skipped"
 fi
