@@ -8,8 +8,12 @@
 #include <optional>
 #include <string>
 
+#include "daemon/inspect/http_fields.h"
+
 namespace tollgate::cache {
 namespace {
+
+using inspect::detail::equalsIgnoreCase;
 
 using inspect::kDeltaSecondsMax;
 using inspect::ResponseCacheControl;
@@ -20,14 +24,6 @@ std::string lowerCase(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = lower(c);
   return out;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 // tchar (RFC 9110 §5.6.2): what a field name is made of.

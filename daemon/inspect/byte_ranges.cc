@@ -15,11 +15,15 @@
 // maxRanges ranges, so no input costs more than O(n log n) in the field length.
 #include "daemon/inspect/byte_ranges.h"
 
+#include "daemon/inspect/http_fields.h"
+
 #include <algorithm>
 #include <limits>
 
 namespace tollgate::inspect {
 namespace {
+
+using detail::equalsIgnoreCase;
 
 constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 
@@ -37,16 +41,6 @@ bool isTchar(char c) {
   static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
   return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          kExtra.find(c) != std::string_view::npos;
-}
-
-char toLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (toLower(a[i]) != toLower(b[i])) return false;
-  }
-  return true;
 }
 
 enum class Number { Ok, Missing, Overflow };

@@ -7,6 +7,7 @@
 
 #include "daemon/cache/http_cache.h"
 #include "daemon/inspect/cache_control.h"
+#include "daemon/inspect/http_fields.h"
 #include "daemon/log/log_format.h"
 #include "daemon/proxy/background_fetch.h"
 #include "daemon/proxy/connection.h"
@@ -16,6 +17,8 @@ namespace tollgate::proxy {
 
 namespace {
 
+using inspect::detail::equalsIgnoreCase;
+
 constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kCoalesce = 16 * 1024;  // pieces up to this size are copied, not sent apart
 
@@ -23,16 +26,6 @@ int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
 bool safeMethod(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE";
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
 }
 
 cache::StoredFields ownedFields(const std::vector<inspect::HeaderField>& fields) {
