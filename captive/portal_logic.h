@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "captive/accounts.h"
+#include "captive/auth_method.h"
 #include "captive/csrf.h"
 #include "captive/login_limiter.h"
 #include "captive/portal_request.h"
@@ -52,9 +53,6 @@
 
 namespace tollgate::captive {
 
-enum class AuthMethod { ClickThrough, Voucher, Accounts, Radius };
-const char* toString(AuthMethod m);  // "clickthrough", "voucher", "accounts", "radius"
-std::optional<AuthMethod> parseAuthMethod(std::string_view text);
 
 struct PortalOptions {
   std::vector<std::string> listen;  // "ADDR:PORT" plain HTTP: "10.0.0.1:8080", "[fd00::1]:8080"

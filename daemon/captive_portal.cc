@@ -43,45 +43,10 @@ seconds timeLeft(const captive::Session& s, captive::UnixTime now) {
   return left < seconds(1) ? seconds(1) : left;
 }
 
-captive::AuthMethod toPortalMethod(config::CaptiveAuth a) {
-  switch (a) {
-    case config::CaptiveAuth::ClickThrough: return captive::AuthMethod::ClickThrough;
-    case config::CaptiveAuth::Voucher: return captive::AuthMethod::Voucher;
-    case config::CaptiveAuth::Accounts: return captive::AuthMethod::Accounts;
-    case config::CaptiveAuth::Radius: return captive::AuthMethod::Radius;
-  }
-  return captive::AuthMethod::ClickThrough;
-}
-
 bool uses(const config::CaptiveConfig& c, config::CaptiveAuth method) {
   for (auto m : c.auth)
     if (m == method) return true;
   return false;
-}
-
-// "radius.lan", "10.0.0.5:1812", "[fd00::5]:1812:1813" (checked by the config already).
-captive::RadiusServer parseRadiusServer(const std::string& text, const std::string& secret) {
-  captive::RadiusServer server;
-  server.secret = secret;
-  std::string rest;
-  if (!text.empty() && text[0] == '[') {
-    size_t close = text.find(']');
-    server.host = text.substr(1, close - 1);
-    rest = text.substr(close + 1);
-  } else {
-    size_t colon = text.find(':');
-    server.host = text.substr(0, colon);
-    rest = colon == std::string::npos ? "" : text.substr(colon);
-  }
-  std::vector<uint16_t> ports;
-  while (!rest.empty()) {
-    size_t next = rest.find(':', 1);
-    ports.push_back(static_cast<uint16_t>(std::stoul(rest.substr(1, next == std::string::npos ? std::string::npos : next - 1))));
-    rest = next == std::string::npos ? "" : rest.substr(next);
-  }
-  if (ports.size() > 0) server.authPort = ports[0];
-  server.acctPort = ports.size() > 1 ? ports[1] : static_cast<uint16_t>(server.authPort + 1);
-  return server;
 }
 
 void appendSession(std::string& out, const captive::Session& s, captive::UnixTime now) {
@@ -140,7 +105,7 @@ void CaptivePortal::start() {
   if (uses(c, config::CaptiveAuth::Accounts)) accounts_ = captive::Accounts::load(c.accounts);
   if (uses(c, config::CaptiveAuth::Radius) || r.accounting) {
     captive::RadiusClientConfig rc;
-    for (auto& s : r.servers) rc.servers.push_back(parseRadiusServer(s, r.secret));
+    for (const auto& s : r.servers) rc.servers.push_back({s.host, s.authPort, s.acctPort, r.secret});
     rc.nasIdentifier = r.nasIdentifier;
     rc.timeout = r.timeout;
     rc.tries = static_cast<int>(r.tries);
@@ -163,7 +128,7 @@ void CaptivePortal::start() {
   options.portalUrl = c.portalUrl;
   options.apiUrl = c.apiUrl;
   options.venueInfoUrl = c.venueInfoUrl;
-  for (auto m : c.auth) options.auth.push_back(toPortalMethod(m));
+  options.auth = c.auth;
   options.sessionTimeout = std::chrono::duration_cast<seconds>(c.sessionTimeout);
   options.idleTimeout = std::chrono::duration_cast<seconds>(c.idleTimeout);
   options.dataQuota = c.dataQuota;
@@ -491,27 +456,31 @@ std::string CaptivePortal::voucherCommand(const std::vector<std::string>& words)
   }
 }
 
-void CaptivePortal::appendStatus(std::string& out) const {
-  if (!store_) return;
-  out += ",\"captive_sessions\":" + std::to_string(store_->size());
-  out += ",\"captive_restore_ms\":" + std::to_string(static_cast<int64_t>(restoreMs_));
+std::vector<std::pair<std::string, int64_t>> CaptivePortal::statusFields() const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  if (!store_) return out;
+  auto add = [&](std::string name, uint64_t v) { out.emplace_back(std::move(name), static_cast<int64_t>(v)); };
+  add("captive_sessions", store_->size());
+  add("captive_restore_ms", static_cast<uint64_t>(restoreMs_));
   auto sc = store_->counters();
-#define TOLLGATE_APPEND(name) out += ",\"captive_" #name "\":" + std::to_string(sc.name);
-  TOLLGATE_SESSION_COUNTERS(TOLLGATE_APPEND)
-#undef TOLLGATE_APPEND
+#define TOLLGATE_ADD(name) add("captive_" #name, sc.name);
+  TOLLGATE_SESSION_COUNTERS(TOLLGATE_ADD)
+#undef TOLLGATE_ADD
   if (logic_) {
     auto pc = logic_->counters();
-#define TOLLGATE_APPEND(name) out += ",\"portal_" #name "\":" + std::to_string(pc.name);
-    TOLLGATE_PORTAL_COUNTERS(TOLLGATE_APPEND)
-#undef TOLLGATE_APPEND
+#define TOLLGATE_ADD(name) add("portal_" #name, pc.name);
+    TOLLGATE_PORTAL_COUNTERS(TOLLGATE_ADD)
+#undef TOLLGATE_ADD
   }
   std::lock_guard lock(setsMutex_);
-  out += ",\"captive_nft_failures\":" + std::to_string(setsFailures_);
-  out += ",\"captive_sets_rebuild_ms\":" + std::to_string(static_cast<int64_t>(rebuildMs_));
-  if (sets_) {
-    auto nc = sets_->counters();
-    out += ",\"captive_nft_commits\":" + std::to_string(nc.commits);
-  }
+  add("captive_nft_failures", setsFailures_);
+  add("captive_sets_rebuild_ms", static_cast<uint64_t>(rebuildMs_));
+  if (sets_) add("captive_nft_commits", sets_->counters().commits);
+  return out;
+}
+
+void CaptivePortal::appendStatus(std::string& out) const {
+  for (const auto& [name, value] : statusFields()) out += ",\"" + name + "\":" + std::to_string(value);
 }
 
 }  // namespace tollgate

@@ -74,6 +74,8 @@ class CaptivePortal {
   std::string sessionsCommand(const std::vector<std::string>& words);
   // `tollgatectl voucher create --count N --duration D [--data SIZE] [--devices N] | list`.
   std::string voucherCommand(const std::vector<std::string>& words);
+  // Every count, named as `tollgatectl status` and the metrics endpoint show it.
+  std::vector<std::pair<std::string, int64_t>> statusFields() const;
   // ,"captive_...":N fields for `tollgatectl status`.
   void appendStatus(std::string& json) const;
 

@@ -358,11 +358,7 @@ std::string Daemon::metricsText() const {
     s.cacheDiskLimit = cache_->config().size;
   }
   if (neighbours_) s.neighbours = neighbours_->counters();
-  if (captive_) {
-    std::string fields;
-    captive_->appendStatus(fields);
-    s.captive = control::parseStatusFields(fields);
-  }
+  if (captive_) s.captive = captive_->statusFields();
   if (metrics_) {
     s.metricsScrapes = metrics_->scrapes();
     s.metricsRefused = metrics_->refused();

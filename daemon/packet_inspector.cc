@@ -16,7 +16,6 @@
 #include "daemon/inspect/udp_packet.h"
 #include "daemon/interception.h"
 #include "daemon/packet/dns_judge.h"
-#include "daemon/packet/dns_packet.h"
 #include "daemon/packet/raw_sender.h"
 #include "daemon/quic_flows.h"
 #include "nf/neighbour_table.h"
@@ -115,13 +114,12 @@ struct PacketInspector::Lane final : nf::NfQueue::Handler {
 
   nf::PacketVerdict onDns(const nf::QueuedPacket& p) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(p.data.data());
-    std::optional<std::array<uint8_t, 6>> mac;
-    if (neighbours) {
-      if (auto q = packet::parseDnsQueryPacket(bytes, p.data.size()))
-        mac = neighbours->lookup(reinterpret_cast<const sockaddr*>(&q->client));
-    }
+    auto macOf = [this](const sockaddr_storage& client) -> std::optional<std::array<uint8_t, 6>> {
+      if (!neighbours) return std::nullopt;
+      return neighbours->lookup(reinterpret_cast<const sockaddr*>(&client));
+    };
     packet::DnsOutcome o = packet::judgeDns(bytes, p.data.size(), enforcement, dnsSettings,
-                                            safeSearch, sessions.get(), mac, unixMs);
+                                            safeSearch, sessions.get(), macOf, unixMs);
     if (!o.judged) return nf::PacketVerdict::Accept;
     counters->add(Counter::dns_queries);
     std::string_view outcome = o.outcome;

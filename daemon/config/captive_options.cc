@@ -43,26 +43,34 @@ std::vector<CaptiveAuth> parseAuth(const std::string& v) {
 }
 
 // "radius.lan", "10.0.0.5:1812", "[fd00::5]:1812:1813".
-void checkRadiusServer(const std::string& text) {
-  std::string rest = text;
-  if (!rest.empty() && rest[0] == '[') {
-    size_t close = rest.find(']');
+RadiusServerAddress parseRadiusServer(const std::string& text) {
+  RadiusServerAddress server;
+  std::string rest;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
     if (close == std::string::npos) throw ConfigError("'" + text + "': unterminated [");
-    rest = rest.substr(close + 1);
-  } else if (std::count(rest.begin(), rest.end(), ':') > 2) {
+    server.host = text.substr(1, close - 1);
+    rest = text.substr(close + 1);
+  } else if (std::count(text.begin(), text.end(), ':') > 2) {
     throw ConfigError("'" + text + "': write an IPv6 address as [ADDR]:PORT");
   } else {
-    size_t colon = rest.find(':');
-    rest = colon == std::string::npos ? "" : rest.substr(colon);
+    size_t colon = text.find(':');
+    server.host = text.substr(0, colon);
+    rest = colon == std::string::npos ? "" : text.substr(colon);
   }
+  std::vector<uint16_t> ports;
   while (!rest.empty()) {
     if (rest[0] != ':') throw ConfigError("'" + text + "' is not HOST[:AUTHPORT[:ACCTPORT]]");
     size_t next = rest.find(':', 1);
-    if (parseUnsigned(rest.substr(1, next == std::string::npos ? std::string::npos : next - 1),
-                      65535) == 0)
-      throw ConfigError("port 0 in '" + text + "'");
+    auto port = parseUnsigned(rest.substr(1, next == std::string::npos ? std::string::npos : next - 1), 65535);
+    if (port == 0) throw ConfigError("port 0 in '" + text + "'");
+    ports.push_back(static_cast<uint16_t>(port));
     rest = next == std::string::npos ? "" : rest.substr(next);
   }
+  if (ports.size() > 2) throw ConfigError("'" + text + "' is not HOST[:AUTHPORT[:ACCTPORT]]");
+  if (!ports.empty()) server.authPort = ports[0];
+  server.acctPort = ports.size() > 1 ? ports[1] : static_cast<uint16_t>(server.authPort + 1);
+  return server;
 }
 
 std::string absolutePath(const std::string& v, const char* what) {
@@ -139,9 +147,8 @@ std::vector<OptionSpec> captiveOptions() {
       {"captive", "templates", [](C& c, S v) { c.captive.templates = absolutePath(v, "templates"); }},
       {"radius", "server",
        [](C& c, S v) {
-         auto list = splitList(v);
-         for (auto& item : list) checkRadiusServer(item);
-         c.radius.servers = list;
+         c.radius.servers.clear();
+         for (auto& item : splitList(v)) c.radius.servers.push_back(parseRadiusServer(item));
        }},
       {"radius", "secret", [](C& c, S v) { c.radius.secret = v; }},
       {"radius", "accounting", [](C& c, S v) { c.radius.accounting = parseBool(v); }},

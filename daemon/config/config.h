@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "captive/auth_method.h"
+
 namespace tollgate::config {
 
 using Millis = std::chrono::milliseconds;
@@ -83,7 +85,8 @@ struct CacheConfig {
   int line = 0;                                 // the [cache] header, for errors
 };
 
-enum class CaptiveAuth { ClickThrough, Voucher, Accounts, Radius };
+// The portal's own enum: the config names the methods the portal offers, nothing more.
+using CaptiveAuth = captive::AuthMethod;
 
 // [captive]: the captive portal. Unauthenticated clients reach DHCP, DNS, the portal and the
 // walled garden; their HTTP is redirected to portal_url, their TLS and other TCP reset.
@@ -108,9 +111,18 @@ struct CaptiveConfig {
   int line = 0;               // the [captive] header, for errors
 };
 
+// One [radius] server entry, "HOST[:AUTHPORT[:ACCTPORT]]" parsed (the accounting port defaults
+// to the authentication port + 1, as 1812/1813).
+struct RadiusServerAddress {
+  std::string host;  // a literal or a name (resolved once when the client is created)
+  uint16_t authPort = 1812;
+  uint16_t acctPort = 1813;
+  bool operator==(const RadiusServerAddress&) const = default;
+};
+
 // [radius]: the RADIUS servers behind auth = radius.
 struct RadiusConfig {
-  std::vector<std::string> servers;  // "HOST[:AUTHPORT[:ACCTPORT]]", tried in order
+  std::vector<RadiusServerAddress> servers;  // tried in order
   std::string secret;
   bool accounting = false;
   std::string nasIdentifier = "tollgate";

@@ -289,39 +289,4 @@ std::string renderMetrics(const MetricsSnapshot& s) {
   return w.take();
 }
 
-std::vector<std::pair<std::string, int64_t>> parseStatusFields(std::string_view json) {
-  std::vector<std::pair<std::string, int64_t>> out;
-  size_t i = 0;
-  auto skipString = [&](size_t& p) {  // p at the opening quote; leaves p past the closing one
-    for (++p; p < json.size() && json[p] != '"'; ++p)
-      if (json[p] == '\\') ++p;
-    ++p;
-  };
-  while (i < json.size()) {
-    if (json[i] != '"') {
-      ++i;
-      continue;
-    }
-    size_t keyStart = i + 1;
-    skipString(i);
-    if (i > json.size()) break;
-    std::string key(json.substr(keyStart, i - 1 - keyStart));
-    if (i >= json.size() || json[i] != ':') continue;
-    ++i;
-    size_t v = i;
-    if (v < json.size() && json[v] == '-') ++v;
-    size_t digits = v;
-    while (v < json.size() && std::isdigit(static_cast<unsigned char>(json[v]))) ++v;
-    bool integer = v > digits && (v == json.size() || json[v] == ',' || json[v] == '}');
-    if (integer && v - digits <= 18) {
-      out.emplace_back(std::move(key), std::stoll(std::string(json.substr(i, v - i))));
-    } else if (i < json.size() && json[i] == '"') {
-      skipString(i);  // a string value: its text must not be read as keys
-      continue;
-    }
-    i = v;
-  }
-  return out;
-}
-
 }  // namespace tollgate::control

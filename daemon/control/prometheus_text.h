@@ -77,7 +77,7 @@ struct MetricsSnapshot {
   std::optional<cache::StoreStats> cacheStore;  // [cache] enabled
   uint64_t cacheDiskLimit = 0;
   std::optional<nf::NeighbourTable::Counters> neighbours;  // the table is running
-  // The captive portal's status fields (parseStatusFields of CaptivePortal::appendStatus).
+  // The captive portal's counts (CaptivePortal::statusFields).
   std::vector<std::pair<std::string, int64_t>> captive;
   uint64_t metricsScrapes = 0;  // MetricsServer's own outcomes
   uint64_t metricsRefused = 0;
@@ -86,9 +86,5 @@ struct MetricsSnapshot {
 // The whole scrape body.
 std::string renderMetrics(const MetricsSnapshot& s);
 
-// `,"captive_sessions":3,"portal_logins_voucher":1` (a fragment of flat JSON fields, as the
-// status appenders write) → {{"captive_sessions", 3}, ...}. Fields whose value is not an
-// integer are skipped.
-std::vector<std::pair<std::string, int64_t>> parseStatusFields(std::string_view json);
 
 }  // namespace tollgate::control

@@ -29,8 +29,8 @@ DnsOutcome answerWith(const uint8_t* packet, size_t length, DnsOutcome out, cons
 
 DnsOutcome judgeDns(const uint8_t* packet, size_t length, const proxy::Enforcement& enforcement,
                     const DnsSettings& settings, const SafeSearchAddresses* safeSearch,
-                    const captive::SessionSnapshot* sessions,
-                    const std::optional<std::array<uint8_t, 6>>& mac, int64_t nowUnixMs) {
+                    const captive::SessionSnapshot* sessions, const MacOf& macOf,
+                    int64_t nowUnixMs) {
   DnsOutcome out;
   auto query = parseDnsQueryPacket(packet, length);
   if (!query) {
@@ -38,6 +38,7 @@ DnsOutcome judgeDns(const uint8_t* packet, size_t length, const proxy::Enforceme
     return out;
   }
   out.judged = true;
+  const std::optional<std::array<uint8_t, 6>> mac = macOf ? macOf(query->client) : std::nullopt;
   log::DecisionRecord& r = out.record;
   r.startUnixMs = nowUnixMs;
   r.client = query->client;

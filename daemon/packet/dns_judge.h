@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,9 +47,12 @@ struct DnsOutcome {
                                 // captive, not_query, safe_search_unresolved
 };
 
+// The client's MAC (the neighbour table), asked only for a packet that is a query.
+using MacOf = std::function<std::optional<std::array<uint8_t, 6>>(const sockaddr_storage& client)>;
+
 DnsOutcome judgeDns(const uint8_t* packet, size_t length, const proxy::Enforcement& enforcement,
                     const DnsSettings& settings, const SafeSearchAddresses* safeSearch,
-                    const captive::SessionSnapshot* sessions,
-                    const std::optional<std::array<uint8_t, 6>>& mac, int64_t nowUnixMs);
+                    const captive::SessionSnapshot* sessions, const MacOf& macOf,
+                    int64_t nowUnixMs);
 
 }  // namespace tollgate::packet

@@ -4,7 +4,7 @@
 // through libtins; every libtins exception stays in here (malformed input is "not a query",
 // and the packet is then accepted untouched), so callers never see one.
 //
-// Bounded: at most one question is accepted (what every stub resolver sends), names at most
+// Bounded: at most one question is accepted (what every client resolver sends), names at most
 // 253 bytes; anything else is left alone rather than guessed at.
 #include <cstdint>
 #include <optional>

@@ -171,13 +171,11 @@ void Worker::sweep() {
   }
   for (auto* c = ctx_.connections; c;) {
     auto* next = c->next;  // checkDeadline may close (unlink) c
+    if (ctx_.captiveUsage) c->captiveAccount();  // before: a close accounts for itself
     c->checkDeadline(now);
     c = next;
   }
-  if (ctx_.captiveUsage) {
-    for (auto* c = ctx_.connections; c; c = c->next) c->captiveAccount();
-    ctx_.captiveUsage->merge(ctx_.usageBatch);
-  }
+  if (ctx_.captiveUsage) ctx_.captiveUsage->merge(ctx_.usageBatch);
   for (auto* f = ctx_.fetches; f;) {
     auto* next = f->next;
     if (ctx_.draining) f->abort();  // nobody waits for it: never delay a shutdown

@@ -241,23 +241,5 @@ TEST(PrometheusText, HelpEscapesBackslashAndNewline) {
   EXPECT_EQ(w.take(), "# HELP tollgate_g a\\\\b\\nc\n# TYPE tollgate_g gauge\ntollgate_g 1\n");
 }
 
-TEST(PrometheusText, ParseStatusFieldsReadsIntegerFieldsOfAFragment) {
-  auto f =
-      parseStatusFields(",\"captive_sessions\":3,\"captive_restore_ms\":0,\"portal_errors\":-2");
-  ASSERT_EQ(f.size(), 3u);
-  EXPECT_EQ(f[0], (std::pair<std::string, int64_t>{"captive_sessions", 3}));
-  EXPECT_EQ(f[1], (std::pair<std::string, int64_t>{"captive_restore_ms", 0}));
-  EXPECT_EQ(f[2], (std::pair<std::string, int64_t>{"portal_errors", -2}));
-}
-
-TEST(PrometheusText, ParseStatusFieldsSkipsStringsFloatsAndTheirContents) {
-  auto f = parseStatusFields(",\"name\":\"x\\\",\\\"y\\\":5\",\"ratio\":0.5,\"n\":7");
-  ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0].first, "n");
-  EXPECT_EQ(f[0].second, 7);
-  EXPECT_TRUE(parseStatusFields("").empty());
-  EXPECT_TRUE(parseStatusFields(",\"unterminated").empty());
-}
-
 }  // namespace
 }  // namespace tollgate::control

@@ -60,7 +60,7 @@ class DnsJudgeTest : public ::testing::Test {
   SafeSearchAddresses safe_;
   DnsOutcome judge(const std::string& name, uint16_t type) {
     auto p = query(name, type);
-    return judgeDns(p.data(), p.size(), enforcement_, settings_, &safe_, nullptr, std::nullopt,
+    return judgeDns(p.data(), p.size(), enforcement_, settings_, &safe_, nullptr, nullptr,
                     1'700'000'000'000);
   }
 };
@@ -116,7 +116,7 @@ TEST_F(DnsJudgeTest, SafeSearchAnswersWithTheSafeHostsAddressesOnceResolved) {
 TEST_F(DnsJudgeTest, NotAQueryIsAcceptedUnjudged) {
   std::vector<uint8_t> junk(60, 0x45);
   DnsOutcome o = judgeDns(junk.data(), junk.size(), enforcement_, settings_, &safe_, nullptr,
-                          std::nullopt, 0);
+                          nullptr, 0);
   EXPECT_EQ(o.verdict, DnsOutcome::Verdict::Accept);
   EXPECT_FALSE(o.judged);
 }

@@ -1,5 +1,5 @@
 // DNS queries in whole IP packets, and the answers forged for them, checked by re-parsing the
-// answers with libtins as a client's stub resolver would read them.
+// answers with libtins as a client's resolver library would read them.
 #include "daemon/packet/dns_packet.h"
 
 #include <arpa/inet.h>
